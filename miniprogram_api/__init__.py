@@ -1,0 +1,20 @@
+"""The HTTP surface the mini-program and the mobile console call. Thin: parse, authorize, call a
+domain service, serialize."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from miniprogram_api import api as api_module
+from miniprogram_api import auth, health, users
+from miniprogram_api.security import check_every_view_declares_access
+
+BLUEPRINTS = (auth.blp, users.blp)
+
+
+def register(app: Flask) -> None:
+    health.register(app)
+    api = api_module.configure(app)
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    check_every_view_declares_access(app)

@@ -1,0 +1,54 @@
+"""The application factory: the one place that wires configuration, database, jobs and the HTTP surface."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from backend import runtime
+from backend.config import Settings, load_settings
+from backend.db import db
+
+
+def create_app(config: Settings | Mapping[str, Any] | None = None, *, sandbox: Any = None) -> Flask:
+    """Build the WSGI app.
+
+    `config` is a Settings, or a mapping of Settings field overrides on top of the environment.
+    `sandbox`, if given, is the WeChat simulator's WSGI app, mounted at /sandbox (demo and tests).
+    """
+    settings = config if isinstance(config, Settings) else load_settings(**dict(config or {}))
+    runtime.configure(settings)
+
+    app = Flask("yecai", instance_path=settings.instance_dir)
+    app.config.update(
+        SECRET_KEY=settings.secret_key or None,
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        TESTING=settings.testing,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["yecai"] = settings
+
+    @app.before_request
+    def _connect() -> None:
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _release(_exc: BaseException | None) -> None:
+        if not db.is_closed():
+            db.close()  # returns the connection to the pool on PostgreSQL
+
+    # The HTTP surface is wired here, at the composition root; domain code never imports it.
+    import miniprogram_api
+
+    miniprogram_api.register(app)
+
+    if sandbox is not None:
+        from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+        app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/sandbox": sandbox})  # type: ignore[method-assign]
+    logging.getLogger("yecai").setLevel(logging.INFO)
+    return app

@@ -1,0 +1,182 @@
+"""Identity verbs: create users, log in (WeChat code or password), bind WeChat, check and revoke tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import peewee as pw
+
+from backend import audit, clock
+from backend.auth import errors
+from backend.auth.models import ROLES, AuthToken, User, WechatIdentity
+from backend.auth.passwords import hash_password, verify_password
+from backend.db import transaction
+from backend.errors import NotFound, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+# WeChat's "invalid code" family: 40029 invalid, 40163 already used, 40226 risky user.
+_BAD_CODE_ERRCODES = {40029, 40163, 40226}
+
+
+class CodeExchanger(Protocol):
+    """The slice of wechatpy's WeChatClient that login needs (`client.wxa.code_to_session`)."""
+
+    def __call__(self, js_code: str) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: dt.datetime
+    user: User
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(
+    role: str,
+    *,
+    display_name: str = "",
+    username: str | None = None,
+    phone: str | None = None,
+    password: str | None = None,
+    actor_id: int | None = None,
+) -> User:
+    if role not in ROLES:
+        raise ValidationFailed(f"Unknown role {role!r}", f"未知角色 {role}", details={"role": role})
+    if role in ("staff", "owner") and not (username or phone):
+        raise ValidationFailed(
+            "Staff and owner accounts need a username or phone", "员工和老板账号需要用户名或手机号"
+        )
+    if password is not None and len(password) < 8:
+        raise ValidationFailed("Passwords need at least 8 characters", "密码至少 8 位")
+    with transaction():
+        try:
+            with transaction():
+                user = User.create(
+                    role=role,
+                    display_name=display_name,
+                    username=username,
+                    phone=phone,
+                    password_hash=hash_password(password) if password else None,
+                )
+        except pw.IntegrityError:
+            raise errors.AccountExists()
+        audit.record(actor_id, "user.create", "user", user.id, role=role, username=username, phone=phone)
+    return user
+
+
+def issue_token(user: User, method: str, ttl_seconds: int) -> IssuedToken:
+    token = "yc_" + secrets.token_urlsafe(32)
+    expires_at = clock.now() + dt.timedelta(seconds=ttl_seconds)
+    AuthToken.create(token_hash=_hash_token(token), user=user, method=method, expires_at=expires_at)
+    return IssuedToken(token=token, expires_at=expires_at, user=user)
+
+
+def login_with_password(login: str, password: str, ttl_seconds: int) -> IssuedToken:
+    user = User.get_or_none((User.username == login) | (User.phone == login))
+    if not verify_password(password, user.password_hash if user else None) or user is None:
+        raise errors.InvalidCredentials()
+    if user.disabled_at is not None:
+        raise errors.InvalidCredentials()
+    with transaction():
+        return issue_token(user, "password", ttl_seconds)
+
+
+def _exchange(code: str, exchange: CodeExchanger) -> dict[str, Any]:
+    from wechatpy.exceptions import WeChatClientException
+
+    try:
+        return exchange(code)
+    except WeChatClientException as exc:
+        if exc.errcode in _BAD_CODE_ERRCODES:
+            raise errors.InvalidWechatCode()
+        log.warning("code2session failed with errcode %s", exc.errcode)
+        raise errors.WechatUnavailable()
+    except OSError:
+        raise errors.WechatUnavailable()
+
+
+def login_with_wechat(code: str, exchange: CodeExchanger, ttl_seconds: int) -> IssuedToken:
+    """Exchange a wx.login code; a first-time openid becomes a new customer account."""
+    session = _exchange(code, exchange)
+    openid = session["openid"]
+    with transaction():
+        identity = WechatIdentity.select().where(WechatIdentity.openid == openid).for_update().first()
+        if identity is None:
+            user = User.create(role="customer")
+            identity = WechatIdentity.create(
+                openid=openid, unionid=session.get("unionid"), user=user, session_key=session["session_key"]
+            )
+        user = identity.user
+        if user.disabled_at is not None:
+            raise errors.InvalidCredentials()
+        WechatIdentity.update(
+            session_key=session["session_key"], unionid=session.get("unionid"), last_login_at=clock.now()
+        ).where(WechatIdentity.id == identity.id).execute()
+        return issue_token(user, "wechat", ttl_seconds)
+
+
+def bind_wechat(user: User, code: str, exchange: CodeExchanger) -> WechatIdentity:
+    """Staff and owners bind their WeChat so they can log in from the mini-program console."""
+    session = _exchange(code, exchange)
+    with transaction():
+        identity = WechatIdentity.get_or_none(WechatIdentity.openid == session["openid"])
+        if identity is not None and identity.user_id != user.id:
+            raise errors.AlreadyBound()
+        if identity is None:
+            identity = WechatIdentity.create(
+                openid=session["openid"],
+                unionid=session.get("unionid"),
+                user=user,
+                session_key=session["session_key"],
+            )
+        audit.record(user.id, "user.bind_wechat", "user", user.id)
+        return identity
+
+
+def authenticate(token: str | None) -> User:
+    if not token:
+        raise errors.Unauthenticated()
+    row = (
+        AuthToken.select(AuthToken, User).join(User).where(AuthToken.token_hash == _hash_token(token)).first()
+    )
+    now = clock.now()
+    if row is None or row.revoked_at is not None or row.expires_at <= now or row.user.disabled_at is not None:
+        raise errors.InvalidToken()
+    user: User = row.user
+    user.current_token_id = row.id  # type: ignore[attr-defined]
+    return user
+
+
+def revoke_token(user: User, token_id: int) -> None:
+    with transaction():
+        updated = (
+            AuthToken.update(revoked_at=clock.now())
+            .where((AuthToken.id == token_id) & (AuthToken.user == user) & AuthToken.revoked_at.is_null())
+            .execute()
+        )
+        if (
+            not updated
+            and not AuthToken.select().where((AuthToken.id == token_id) & (AuthToken.user == user)).exists()
+        ):
+            raise NotFound("No such session", "没有该登录会话")
+
+
+def sessions_of(user: User) -> pw.ModelSelect:
+    return AuthToken.select().where(AuthToken.user == user)
+
+
+def get_user(user_id: int) -> User:
+    user = User.get_or_none(User.id == user_id)
+    if user is None:
+        raise NotFound("No such user", "没有该用户")
+    return user

@@ -1,0 +1,127 @@
+"""Configuration, read once from environment variables.
+
+Every setting has a documented default that is safe for a first run on a laptop (the embedded
+default: a SQLite file in the instance folder, jobs run in-process). Secrets have no production
+default: `yecai demo` generates its own, and `yecai serve` refuses to start without them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed."""
+
+
+def _instance_dir() -> Path:
+    return Path(os.environ.get("YECAI_INSTANCE_DIR", Path.cwd() / "instance"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    # name -> (environment variable, description) is documented in README.md's configuration table.
+    database_url: str = ""
+    redis_url: str = ""
+    secret_key: str = ""
+    instance_dir: str = ""
+    max_request_bytes: int = 1024 * 1024
+    token_ttl_seconds: int = 7 * 24 * 3600
+    db_pool_size: int = 20
+    rq_queue: str = "yecai"
+    # WeChat mini-program and WeChat Pay (API v3, public-key mode).
+    wechat_appid: str = ""
+    wechat_secret: str = ""
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    wechatpay_mchid: str = ""
+    wechatpay_private_key: str = ""
+    wechatpay_cert_serial: str = ""
+    wechatpay_apiv3_key: str = ""
+    wechatpay_public_key: str = ""
+    wechatpay_public_key_id: str = ""
+    wechatpay_base: str = "https://api.mch.weixin.qq.com"
+    public_base_url: str = "http://127.0.0.1:8000"
+    # Mount the local WeChat simulator at /sandbox (demo and tests only).
+    mount_sandbox: bool = False
+    testing: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def uses_redis(self) -> bool:
+        return bool(self.redis_url)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        return replace(self, **overrides)
+
+
+_ENV = {
+    "database_url": "YECAI_DATABASE_URL",
+    "redis_url": "YECAI_REDIS_URL",
+    "secret_key": "YECAI_SECRET_KEY",
+    "instance_dir": "YECAI_INSTANCE_DIR",
+    "max_request_bytes": "YECAI_MAX_REQUEST_BYTES",
+    "token_ttl_seconds": "YECAI_TOKEN_TTL_SECONDS",
+    "db_pool_size": "YECAI_DB_POOL_SIZE",
+    "rq_queue": "YECAI_RQ_QUEUE",
+    "wechat_appid": "YECAI_WECHAT_APPID",
+    "wechat_secret": "YECAI_WECHAT_SECRET",
+    "wechat_api_base": "YECAI_WECHAT_API_BASE",
+    "wechatpay_mchid": "YECAI_WECHATPAY_MCHID",
+    "wechatpay_private_key": "YECAI_WECHATPAY_PRIVATE_KEY",
+    "wechatpay_cert_serial": "YECAI_WECHATPAY_CERT_SERIAL",
+    "wechatpay_apiv3_key": "YECAI_WECHATPAY_APIV3_KEY",
+    "wechatpay_public_key": "YECAI_WECHATPAY_PUBLIC_KEY",
+    "wechatpay_public_key_id": "YECAI_WECHATPAY_PUBLIC_KEY_ID",
+    "wechatpay_base": "YECAI_WECHATPAY_BASE",
+    "public_base_url": "YECAI_PUBLIC_BASE_URL",
+    "mount_sandbox": "YECAI_MOUNT_SANDBOX",
+}
+
+
+def _coerce(name: str, raw: str) -> Any:
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{_ENV[name]} must be an integer, got {raw!r}")
+    if kind == "bool":
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return raw
+
+
+def _read_pem(value: str) -> str:
+    # Keys may be given inline (PEM text) or as a path to a PEM file.
+    if value and not value.lstrip().startswith("-----") and Path(value).is_file():
+        return Path(value).read_text()
+    return value
+
+
+def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for name, var in _ENV.items():
+        if var in env and env[var] != "":
+            values[name] = _coerce(name, env[var])
+    values.update(overrides)
+    instance = Path(values.get("instance_dir") or _instance_dir())
+    values["instance_dir"] = str(instance)
+    if not values.get("database_url"):
+        values["database_url"] = f"sqlite:///{instance / 'yecai.sqlite3'}"
+    for key in ("wechatpay_private_key", "wechatpay_public_key"):
+        if key in values:
+            values[key] = _read_pem(values[key])
+    return Settings(**values)
+
+
+def require_secrets(settings: Settings) -> None:
+    """Production start refuses to run on missing secrets instead of inventing them."""
+    if not settings.secret_key or len(settings.secret_key) < 16:
+        raise ConfigError("YECAI_SECRET_KEY must be set (at least 16 characters)")

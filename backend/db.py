@@ -1,0 +1,114 @@
+"""The database handle, the one way to open a transaction, and after-commit callbacks.
+
+Every business event runs in exactly one `transaction()`. Nested calls join the outer
+transaction (as savepoints), so a service can call another service and both commit together.
+Work that must only happen once the data is durable (relaying outbox rows to the job queue)
+is registered with `on_commit()` and runs after the outermost block commits; it is dropped on
+rollback.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from urllib.parse import unquote, urlparse
+
+import peewee
+from playhouse.pool import PooledPostgresqlDatabase
+
+db = peewee.DatabaseProxy()
+
+_local = threading.local()
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+def make_database(url: str, pool_size: int = 20) -> peewee.Database:
+    """Build a peewee database from a URL: `sqlite:///path` or `postgresql://user@host:port/name`."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        # sqlite:///relative/path, sqlite:////absolute/path, sqlite:///:memory:
+        path = unquote(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else ":memory:"
+        return peewee.SqliteDatabase(
+            path,
+            pragmas={
+                "journal_mode": "wal",
+                "foreign_keys": 1,
+                "busy_timeout": 10000,
+                "synchronous": "normal",
+            },
+            check_same_thread=False,
+        )
+    if parsed.scheme in ("postgres", "postgresql"):
+        return PooledPostgresqlDatabase(
+            unquote(parsed.path.lstrip("/")),
+            user=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+            host=parsed.hostname or "127.0.0.1",
+            port=parsed.port or 5432,
+            max_connections=pool_size,
+            stale_timeout=300,
+            timeout=10,
+            autorollback=True,
+        )
+    raise ValueError(f"unsupported database URL scheme: {parsed.scheme!r}")
+
+
+def bind(database: peewee.Database) -> None:
+    db.initialize(database)
+
+
+def is_postgres() -> bool:
+    return isinstance(db.obj, peewee.PostgresqlDatabase)
+
+
+def _state() -> threading.local:
+    if not hasattr(_local, "depth"):
+        _local.depth = 0
+        _local.after_commit = []
+    return _local
+
+
+@contextmanager
+def transaction() -> Iterator[None]:
+    """Open (or join) the transaction for one business event."""
+    state = _state()
+    outermost = state.depth == 0
+    if outermost:
+        state.after_commit = []
+        # SQLite: take the write lock up front so two writers never deadlock on lock upgrade.
+        ctx = db.atomic("IMMEDIATE") if not is_postgres() else db.atomic()
+    else:
+        ctx = db.atomic()
+    state.depth += 1
+    try:
+        with ctx:
+            yield
+    except BaseException:
+        if outermost:
+            state.after_commit = []
+        raise
+    finally:
+        state.depth -= 1
+    if outermost:
+        callbacks, state.after_commit = state.after_commit, []
+        for callback in callbacks:
+            callback()
+
+
+def in_transaction() -> bool:
+    return _state().depth > 0
+
+
+def on_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` after the current outermost transaction commits (now, if there is none)."""
+    state = _state()
+    if state.depth == 0:
+        callback()
+    elif callback not in state.after_commit:
+        state.after_commit.append(callback)

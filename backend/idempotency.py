@@ -1,0 +1,65 @@
+"""Stored responses for `Idempotency-Key` requests (Stripe's model).
+
+The record is written in the same transaction as the business change, so either both exist or
+neither does: a retry after a crash re-runs a request that never happened, and a retry after
+success replays the stored response. The same key with a different request is a conflict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import peewee as pw
+
+from backend import clock
+from backend.db import BaseModel
+from backend.errors import Conflict
+
+
+class IdempotencyRecord(BaseModel):
+    scope = pw.CharField(max_length=64)  # whose key this is: "user:42"
+    key = pw.CharField(max_length=255)
+    request_hash = pw.CharField(max_length=64)
+    status_code = pw.IntegerField()
+    response_body = pw.TextField()
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("scope", "key"), True),)
+
+
+class KeyReused(Conflict):
+    code = "idempotency_key_reused"
+    message_zh = "该幂等键已用于另一个请求"
+    message_en = "This Idempotency-Key was already used for a different request"
+
+
+def request_fingerprint(method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(b"%s %s\n%s" % (method.encode(), path.encode(), body)).hexdigest()
+
+
+def find(scope: str, key: str, request_hash: str) -> IdempotencyRecord | None:
+    """The stored response for this key, or None. Raises KeyReused if the key served another request."""
+    record = IdempotencyRecord.get_or_none(
+        (IdempotencyRecord.scope == scope) & (IdempotencyRecord.key == key)
+    )
+    if record is not None and record.request_hash != request_hash:
+        raise KeyReused(details={"idempotency_key": key})
+    return record
+
+
+def claim(scope: str, key: str, request_hash: str) -> int:
+    """Claim the key inside the caller's transaction, before doing the work.
+
+    On PostgreSQL a concurrent twin blocks on the unique index until this transaction ends, then
+    fails with IntegrityError and replays what this one stored.
+    """
+    return IdempotencyRecord.insert(
+        scope=scope, key=key, request_hash=request_hash, status_code=0, response_body=""
+    ).execute()
+
+
+def complete(record_id: int, status_code: int, body: str) -> None:
+    IdempotencyRecord.update(status_code=status_code, response_body=body).where(
+        IdempotencyRecord.id == record_id
+    ).execute()

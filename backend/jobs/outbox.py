@@ -1,0 +1,121 @@
+"""Write outbox rows, and run them exactly once.
+
+`enqueue()` is called inside a business transaction. After that transaction commits, the row is
+handed to the dispatcher: to rq when Redis is configured, or run in-process right away otherwise.
+`run_message()` applies a row under a row lock and marks it done in the same transaction as the
+handler's own database writes, so a row delivered twice (rq retry, relay re-enqueue, two workers)
+has its effect once. Effects outside the database (WeChat calls) carry their own idempotency keys.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from typing import Any
+
+import peewee as pw
+
+from backend import clock
+from backend.db import in_transaction, is_postgres, on_commit, transaction
+from backend.jobs import dispatch
+from backend.jobs.models import OutboxMessage
+from backend.jobs.registry import handler_for
+
+log = logging.getLogger(__name__)
+
+# Backoff between attempts of a failing row, in seconds; after the last one the row is dead.
+BACKOFF_SECONDS = (10, 30, 120, 600, 1800, 3600)
+
+
+def enqueue(
+    job: str, payload: dict[str, Any], *, dedupe_key: str | None = None, delay_seconds: int = 0
+) -> int | None:
+    """Record a side effect to run after commit. Returns the row id (None if deduplicated)."""
+    if not in_transaction():
+        raise RuntimeError("outbox.enqueue must be called inside a business transaction")
+    handler_for(job)  # fail at the call site, not in a worker, on a typo
+    body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+    run_after = clock.now() + dt.timedelta(seconds=delay_seconds)
+    if (
+        dedupe_key is not None
+        and OutboxMessage.select().where(OutboxMessage.dedupe_key == dedupe_key).exists()
+    ):
+        return None
+    try:
+        with transaction():  # a savepoint: a concurrent twin with the same dedupe_key loses quietly
+            message_id = OutboxMessage.insert(
+                job=job, payload=body, dedupe_key=dedupe_key, run_after=run_after
+            ).execute()
+    except pw.IntegrityError:
+        return None
+    if delay_seconds <= 0:
+        on_commit(dispatch.kick)
+    return int(message_id)
+
+
+def _locked(message_id: int) -> OutboxMessage | None:
+    query = OutboxMessage.select().where(OutboxMessage.id == message_id)
+    if is_postgres():
+        query = query.for_update(nowait=False)
+    return query.first()
+
+
+def run_message(message_id: int) -> str:
+    """Run one outbox row. Returns its final status; safe to call any number of times."""
+    try:
+        with transaction():
+            message = _locked(message_id)
+            if message is None or message.status != "pending":
+                return message.status if message else "missing"
+            handler_for(message.job)(json.loads(message.payload))
+            OutboxMessage.update(
+                status="done", done_at=clock.now(), attempts=OutboxMessage.attempts + 1
+            ).where(OutboxMessage.id == message_id).execute()
+            return "done"
+    except Exception as exc:  # the handler's writes are rolled back; record the failure on its own
+        log.exception("outbox message %s failed", message_id)
+        with transaction():
+            message = _locked(message_id)
+            if message is None or message.status != "pending":
+                return message.status if message else "missing"
+            attempts = message.attempts + 1
+            dead = attempts > len(BACKOFF_SECONDS)
+            delay = BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1]
+            OutboxMessage.update(
+                attempts=attempts,
+                status="dead" if dead else "pending",
+                run_after=clock.now() + dt.timedelta(seconds=delay),
+                last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            ).where(OutboxMessage.id == message_id).execute()
+            return "dead" if dead else "pending"
+
+
+def due_message_ids(limit: int = 200, redeliver_after_seconds: int = 300) -> list[int]:
+    """Pending rows whose time has come and that are not already sitting in a queue."""
+    now = clock.now()
+    stale = now - dt.timedelta(seconds=redeliver_after_seconds)
+    query = (
+        OutboxMessage.select(OutboxMessage.id)
+        .where(
+            (OutboxMessage.status == "pending")
+            & (OutboxMessage.run_after <= now)
+            & (OutboxMessage.enqueued_at.is_null() | (OutboxMessage.enqueued_at <= stale))
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return [row.id for row in query]
+
+
+def mark_enqueued(message_ids: list[int]) -> None:
+    if message_ids:
+        OutboxMessage.update(enqueued_at=clock.now()).where(OutboxMessage.id.in_(message_ids)).execute()
+
+
+def pending_count() -> int:
+    return OutboxMessage.select().where(OutboxMessage.status == "pending").count()
+
+
+def message_payload(message: OutboxMessage) -> dict[str, Any]:
+    return json.loads(message.payload)

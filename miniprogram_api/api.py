@@ -1,0 +1,59 @@
+"""flask-smorest's Api and Blueprint, subclassed once for the whole HTTP surface."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import flask_smorest
+from flask import Flask, send_from_directory
+
+from miniprogram_api import errors
+
+SWAGGER_ASSETS_URL = "/api/docs-assets/"
+
+
+def swagger_assets_dir() -> Path:
+    # flask-swagger-ui ships swagger-ui's dist files; we serve them ourselves so /api/docs works offline.
+    import flask_swagger_ui
+
+    return Path(flask_swagger_ui.__file__).parent / "dist"
+
+
+class Api(flask_smorest.Api):
+    ERROR_SCHEMA = errors.ErrorSchema
+
+    def handle_http_exception(self, error):  # type: ignore[no-untyped-def]
+        return errors.from_http_exception(error)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    pass
+
+
+def configure(app: Flask) -> Api:
+    app.config.update(
+        API_TITLE="yecai 业财 API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=SWAGGER_ASSETS_URL,
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": "业财 yecai: sales, receivables, stock and books. Money is integer fen (分)."
+            },
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        },
+    )
+    api = Api(app)
+
+    assets = swagger_assets_dir()
+
+    @app.route(SWAGGER_ASSETS_URL + "<path:filename>")
+    def swagger_asset(filename: str):  # type: ignore[no-untyped-def]
+        return send_from_directory(assets, filename, max_age=86400)
+
+    swagger_asset._yecai_roles = ("public",)  # type: ignore[attr-defined]
+    errors.register(app)
+    return api
