@@ -1,0 +1,57 @@
+"""``create_sandbox_app``: the whole simulator as one Flask app with relative routes.
+
+Mounted alone or under a prefix (e.g. ``/sandbox`` via DispatcherMiddleware), the client
+base URLs are ``<root>/wx`` (wechatpy) and ``<root>/pay`` (wechatpayv3 gateway).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify
+
+from . import control, miniprogram, pay
+from .clock import SandboxClock
+from .credentials import SandboxCredentials
+from .notify import DeliveryThread
+from .state import DEFAULT_REFUND_SECONDS, SandboxState
+
+
+def create_sandbox_app(
+    credentials: SandboxCredentials,
+    clock: SandboxClock | None = None,
+    *,
+    deliver_in_background: bool = False,
+    delivery_interval: float = 0.5,
+    refund_seconds: float = DEFAULT_REFUND_SECONDS,
+) -> Flask:
+    """A fresh sandbox with its own in-memory state at ``app.extensions["wechat_sandbox"]``.
+
+    ``deliver_in_background`` starts a daemon thread that sends due notifications (the
+    demo wants this; tests leave it off and call ``deliver_due`` themselves). The thread
+    is at ``app.extensions["wechat_sandbox_delivery"]``.
+    """
+    app = Flask("payments.sandbox")
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    state = SandboxState(
+        credentials=credentials, clock=clock or SandboxClock(), refund_seconds=refund_seconds
+    )
+    app.extensions["wechat_sandbox"] = state
+    app.register_blueprint(miniprogram.bp)
+    app.register_blueprint(pay.bp)
+    app.register_blueprint(control.bp)
+
+    @app.get("/")
+    def index() -> Response:
+        return jsonify(
+            {
+                "service": "yecai WeChat sandbox",
+                "appid": credentials.appid,
+                "mchid": credentials.mchid,
+                "wechatpay_public_key_id": credentials.wechatpay_public_key_id,
+            }
+        )
+
+    if deliver_in_background:
+        thread = DeliveryThread(state, delivery_interval)
+        app.extensions["wechat_sandbox_delivery"] = thread
+        thread.start()
+    return app

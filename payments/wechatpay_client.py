@@ -1,0 +1,49 @@
+"""The WeChat Pay API v3 client (wechatpayv3 2.0.4) in public-key mode.
+
+New merchant ids get a "WeChat Pay public key" instead of platform certificates, and
+public-key mode also avoids the library fetching /v3/certificates inside ``__init__``
+(before the gateway could be redirected). The gateway is the library's only URL knob.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wechatpayv3 import WeChatPay, WeChatPayType
+
+WECHATPAY_BASE = "https://api.mch.weixin.qq.com"
+
+
+@dataclass(frozen=True)
+class WeChatPaySettings:
+    mchid: str
+    appid: str
+    private_key_pem: str  # the merchant's apiclient_key.pem
+    cert_serial_no: str  # serial of the merchant API certificate
+    apiv3_key: str
+    public_key_pem: str  # the WeChat Pay public key
+    public_key_id: str  # PUB_KEY_ID_...
+    base_url: str = WECHATPAY_BASE
+    notify_url: str | None = None
+
+    def __repr__(self) -> str:
+        # Keep keys out of logs and tracebacks.
+        return f"WeChatPaySettings(mchid={self.mchid!r}, appid={self.appid!r}, base_url={self.base_url!r})"
+
+
+def make_pay_client(settings: WeChatPaySettings) -> WeChatPay:
+    client = WeChatPay(
+        wechatpay_type=WeChatPayType.MINIPROG,
+        mchid=settings.mchid,
+        private_key=settings.private_key_pem,
+        cert_serial_no=settings.cert_serial_no,
+        appid=settings.appid,
+        apiv3_key=settings.apiv3_key,
+        notify_url=settings.notify_url,
+        public_key=settings.public_key_pem,
+        public_key_id=settings.public_key_id,
+        # (connect, read): a hung gateway must not hold a web worker forever.
+        timeout=(5, 20),
+    )
+    client._core._gate_way = settings.base_url.rstrip("/")
+    return client
