@@ -32,10 +32,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, sandbox: A
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["yecai"] = settings
 
-    @app.before_request
-    def _connect() -> None:
-        db.connect(reuse_if_open=True)
-
+    # peewee connects lazily on the first query of a request, so /healthz never needs the database.
     @app.teardown_request
     def _release(_exc: BaseException | None) -> None:
         if not db.is_closed():

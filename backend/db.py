@@ -54,7 +54,6 @@ def make_database(url: str, pool_size: int = 20) -> peewee.Database:
             max_connections=pool_size,
             stale_timeout=300,
             timeout=10,
-            autorollback=True,
         )
     raise ValueError(f"unsupported database URL scheme: {parsed.scheme!r}")
 
@@ -112,3 +111,9 @@ def on_commit(callback: Callable[[], None]) -> None:
         callback()
     elif callback not in state.after_commit:
         state.after_commit.append(callback)
+
+
+def locked(query: peewee.ModelSelect) -> peewee.ModelSelect:
+    """SELECT ... FOR UPDATE on PostgreSQL. SQLite has no row locks and needs none: `transaction()`
+    takes its write lock up front (BEGIN IMMEDIATE), so writers are already serialised."""
+    return query.for_update() if is_postgres() else query

@@ -18,6 +18,7 @@ DOMAIN_MODULES: tuple[str, ...] = (
     "backend.audit",
     "backend.idempotency",
     "backend.jobs.models",
+    "backend.platform_checks",
 )
 
 

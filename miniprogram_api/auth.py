@@ -66,7 +66,10 @@ def _code_exchanger(code: str) -> dict[str, Any]:
 @blp.response(200, TokenOut)
 def wechat_login(data: dict[str, Any]) -> Any:
     """用 wx.login 的 code 登录 Log in with a wx.login code (new WeChat users become customers)."""
-    return auth.login_with_wechat(data["code"], _code_exchanger, runtime.settings().token_ttl_seconds)
+    settings = runtime.settings()
+    return auth.login_with_wechat(
+        data["code"], _code_exchanger, settings.token_ttl_seconds, settings.secret_key
+    )
 
 
 @blp.route("/password-login", methods=["POST"])
@@ -84,7 +87,7 @@ def password_login(data: dict[str, Any]) -> Any:
 @blp.response(200, UserOut)
 def wechat_bind(data: dict[str, Any]) -> Any:
     """绑定微信 Bind your WeChat identity so you can log in from the mini-program."""
-    auth.bind_wechat(current_user(), data["code"], _code_exchanger)
+    auth.bind_wechat(current_user(), data["code"], _code_exchanger, runtime.settings().secret_key)
     return current_user()
 
 

@@ -25,12 +25,12 @@ class User(BaseModel):
 
 
 class WechatIdentity(BaseModel):
-    """A WeChat openid bound to a user. session_key stays here: never in a response or a log."""
+    """A WeChat openid bound to a user. session_key is sealed (auth/sealing.py): never in a response or a log."""
 
     openid = pw.CharField(max_length=64, unique=True)
     unionid = pw.CharField(max_length=64, null=True)
     user = pw.ForeignKeyField(User, backref="wechat_identities", on_delete="CASCADE")
-    session_key = pw.CharField(max_length=128, default="")
+    session_key = pw.CharField(max_length=128, default="")  # sealed
     created_at = pw.DateTimeField(default=clock.now)
     last_login_at = pw.DateTimeField(null=True)
 

@@ -15,7 +15,8 @@ from backend import audit, clock
 from backend.auth import errors
 from backend.auth.models import ROLES, AuthToken, User, WechatIdentity
 from backend.auth.passwords import hash_password, verify_password
-from backend.db import transaction
+from backend.auth.sealing import seal
+from backend.db import locked, transaction
 from backend.errors import NotFound, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -105,27 +106,28 @@ def _exchange(code: str, exchange: CodeExchanger) -> dict[str, Any]:
         raise errors.WechatUnavailable()
 
 
-def login_with_wechat(code: str, exchange: CodeExchanger, ttl_seconds: int) -> IssuedToken:
+def login_with_wechat(code: str, exchange: CodeExchanger, ttl_seconds: int, secret_key: str) -> IssuedToken:
     """Exchange a wx.login code; a first-time openid becomes a new customer account."""
     session = _exchange(code, exchange)
+    session_key = seal(session["session_key"], secret_key)
     openid = session["openid"]
     with transaction():
-        identity = WechatIdentity.select().where(WechatIdentity.openid == openid).for_update().first()
+        identity = locked(WechatIdentity.select().where(WechatIdentity.openid == openid)).first()
         if identity is None:
             user = User.create(role="customer")
             identity = WechatIdentity.create(
-                openid=openid, unionid=session.get("unionid"), user=user, session_key=session["session_key"]
+                openid=openid, unionid=session.get("unionid"), user=user, session_key=session_key
             )
         user = identity.user
         if user.disabled_at is not None:
             raise errors.InvalidCredentials()
         WechatIdentity.update(
-            session_key=session["session_key"], unionid=session.get("unionid"), last_login_at=clock.now()
+            session_key=session_key, unionid=session.get("unionid"), last_login_at=clock.now()
         ).where(WechatIdentity.id == identity.id).execute()
         return issue_token(user, "wechat", ttl_seconds)
 
 
-def bind_wechat(user: User, code: str, exchange: CodeExchanger) -> WechatIdentity:
+def bind_wechat(user: User, code: str, exchange: CodeExchanger, secret_key: str) -> WechatIdentity:
     """Staff and owners bind their WeChat so they can log in from the mini-program console."""
     session = _exchange(code, exchange)
     with transaction():

@@ -17,7 +17,7 @@ from typing import Any
 import peewee as pw
 
 from backend import clock
-from backend.db import in_transaction, is_postgres, on_commit, transaction
+from backend.db import in_transaction, locked, on_commit, transaction
 from backend.jobs import dispatch
 from backend.jobs.models import OutboxMessage
 from backend.jobs.registry import handler_for
@@ -55,10 +55,7 @@ def enqueue(
 
 
 def _locked(message_id: int) -> OutboxMessage | None:
-    query = OutboxMessage.select().where(OutboxMessage.id == message_id)
-    if is_postgres():
-        query = query.for_update(nowait=False)
-    return query.first()
+    return locked(OutboxMessage.select().where(OutboxMessage.id == message_id)).first()
 
 
 def run_message(message_id: int) -> str:
@@ -86,6 +83,7 @@ def run_message(message_id: int) -> str:
                 attempts=attempts,
                 status="dead" if dead else "pending",
                 run_after=clock.now() + dt.timedelta(seconds=delay),
+                enqueued_at=None,  # due again at run_after, whoever relays it
                 last_error=f"{type(exc).__name__}: {exc}"[:2000],
             ).where(OutboxMessage.id == message_id).execute()
             return "dead" if dead else "pending"

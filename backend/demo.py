@@ -1,0 +1,49 @@
+"""Demo data for the embedded default: accounts to log in with, and whatever each domain seeds.
+
+Loading is idempotent: a second `yecai demo` keeps the existing data and prints the same logins.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+from backend.auth import services as auth
+from backend.auth.models import User
+from backend.db import transaction
+
+# Each domain that has demo data adds "module:function" here; called in order with no arguments.
+SEEDERS: tuple[str, ...] = ()
+
+DEMO_ACCOUNTS = (
+    ("owner", "owner", "老板 Owner", "13800000001"),
+    ("staff", "staff", "店员 Staff", "13800000002"),
+    ("distributor", "distributor", "经销商 Distributor", "13800000003"),
+)
+
+
+def _credentials_file(instance_dir: str) -> Path:
+    return Path(instance_dir) / "demo-logins.json"
+
+
+def load(instance_dir: str) -> dict[str, Any]:
+    """Create demo accounts (random passwords, kept in the instance folder) and run the seeders."""
+    path = _credentials_file(instance_dir)
+    logins: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    with transaction():
+        for role, username, name, phone in DEMO_ACCOUNTS:
+            if User.select().where(User.username == username).exists():
+                continue
+            password = logins.get(username) or secrets.token_urlsafe(9)
+            auth.create_user(role, username=username, display_name=name, phone=phone, password=password)
+            logins[username] = password
+        for target in SEEDERS:
+            module, _, func = target.partition(":")
+            getattr(importlib.import_module(module), func)()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(logins, indent=2))
+    path.chmod(0o600)
+    return logins

@@ -1,0 +1,104 @@
+"""Post vouchers. The only writer of journal entries; every business event calls `post_entry`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import peewee as pw
+
+from backend import clock
+from backend.db import transaction
+from backend.ledger.chart import BY_CODE, CHART
+from backend.ledger.errors import UnbalancedEntry, UnknownAccount
+from backend.ledger.models import Account, JournalEntry, JournalLine
+
+
+class Line(NamedTuple):
+    account: str
+    debit_fen: int = 0
+    credit_fen: int = 0
+    customer_id: int | None = None
+
+
+def Dr(account: str, amount_fen: int, customer_id: int | None = None) -> Line:
+    return Line(account, amount_fen, 0, customer_id)
+
+
+def Cr(account: str, amount_fen: int, customer_id: int | None = None) -> Line:
+    return Line(account, 0, amount_fen, customer_id)
+
+
+def validate(lines: Sequence[Line]) -> list[Line]:
+    """Drop zero lines and refuse anything that is not a balanced, non-empty entry."""
+    kept = [line for line in lines if line.debit_fen or line.credit_fen]
+    for line in kept:
+        if line.account not in BY_CODE:
+            raise UnknownAccount(details={"account": line.account})
+        if line.debit_fen < 0 or line.credit_fen < 0 or (line.debit_fen and line.credit_fen):
+            raise UnbalancedEntry("A line needs exactly one positive side", details={"line": list(line)})
+    debits = sum(line.debit_fen for line in kept)
+    credits = sum(line.credit_fen for line in kept)
+    if not kept or debits != credits:
+        raise UnbalancedEntry(details={"debit_fen": debits, "credit_fen": credits})
+    return kept
+
+
+def post_entry(
+    event: str,
+    lines: Sequence[Line],
+    *,
+    memo: str = "",
+    source_type: str = "",
+    source_id: int | None = None,
+) -> int:
+    """Write one balanced voucher; returns its id. Joins the caller's transaction."""
+    kept = validate(lines)
+    with transaction():
+        entry_id = JournalEntry.insert(
+            event=event,
+            memo=memo[:255],
+            source_type=source_type,
+            source_id=source_id,
+            posted_on=clock.today(),
+        ).execute()
+        JournalLine.insert_many(
+            [
+                {
+                    "entry": entry_id,
+                    "account_code": line.account,
+                    "debit_fen": line.debit_fen,
+                    "credit_fen": line.credit_fen,
+                    "customer_id": line.customer_id,
+                }
+                for line in kept
+            ]
+        ).execute()
+    return int(entry_id)
+
+
+def account_balance(code: str) -> int:
+    """Debit minus credit over all lines of an account (positive for assets and expenses)."""
+    row = (
+        JournalLine.select(
+            pw.fn.COALESCE(pw.fn.SUM(JournalLine.debit_fen), 0),
+            pw.fn.COALESCE(pw.fn.SUM(JournalLine.credit_fen), 0),
+        )
+        .where(JournalLine.account_code == code)
+        .tuples()
+        .get()
+    )
+    return int(row[0]) - int(row[1])
+
+
+def entry_lines(entry_id: int) -> list[tuple[str, int, int]]:
+    """(account, debit, credit) of one entry, in insertion order (for tests and reports)."""
+    query = JournalLine.select().where(JournalLine.entry == entry_id).order_by(JournalLine.id)
+    return [(line.account_code, line.debit_fen, line.credit_fen) for line in query]
+
+
+def ensure_chart() -> int:
+    """Insert any chart account missing from the table (the migration seeds it; a wiped table is refilled)."""
+    with transaction():
+        rows = [a._asdict() for a in CHART]
+        return int(Account.insert_many(rows).on_conflict_ignore().as_rowcount().execute() or 0)

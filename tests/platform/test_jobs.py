@@ -1,0 +1,106 @@
+"""Outbox: written with the business change, run after commit, exactly once, retried with backoff."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend import checks, clock
+from backend.db import transaction
+from backend.jobs import outbox
+from backend.jobs.models import OutboxMessage
+from backend.jobs.registry import job
+
+CALLS: list[dict] = []
+FAILURES = {"left": 0}
+
+
+@job("test.record")
+def record(payload: dict) -> None:
+    # A database effect in the job's own transaction, so "exactly once" is observable.
+    from backend.audit import record as audit
+
+    audit(None, "test.job", "test", payload["n"])
+    CALLS.append(payload)
+
+
+@job("test.flaky")
+def flaky(payload: dict) -> None:
+    if FAILURES["left"] > 0:
+        FAILURES["left"] -= 1
+        raise ConnectionError("WeChat timed out")
+    CALLS.append(payload)
+
+
+@pytest.fixture(autouse=True)
+def _reset():
+    CALLS.clear()
+    FAILURES["left"] = 0
+
+
+def _audit_count() -> int:
+    from backend.audit import AuditEntry
+
+    return AuditEntry.select().where(AuditEntry.action == "test.job").count()
+
+
+def test_a_committed_row_runs_once_after_commit(app, drain_jobs):
+    with transaction():
+        outbox.enqueue("test.record", {"n": 1})
+        assert CALLS == []  # nothing leaves before commit
+    drain_jobs()
+    assert CALLS == [{"n": 1}]
+    assert OutboxMessage.get().status == "done"
+    message_id = OutboxMessage.get().id
+    assert outbox.run_message(message_id) == "done"  # a second delivery changes nothing
+    assert CALLS == [{"n": 1}] and _audit_count() == 1
+
+
+def test_a_rolled_back_transaction_leaves_no_row_and_runs_nothing(app, drain_jobs):
+    with pytest.raises(RuntimeError), transaction():
+        outbox.enqueue("test.record", {"n": 2})
+        raise RuntimeError("business rule failed")
+    drain_jobs()
+    assert CALLS == [] and OutboxMessage.select().count() == 0
+
+
+def test_dedupe_key_collapses_twin_effects(app, drain_jobs):
+    with transaction():
+        first = outbox.enqueue("test.record", {"n": 3}, dedupe_key="order:3:shipped")
+        second = outbox.enqueue("test.record", {"n": 3}, dedupe_key="order:3:shipped")
+    drain_jobs()
+    assert first is not None and second is None
+    assert CALLS == [{"n": 3}]
+
+
+def test_failures_back_off_then_succeed_or_die_and_check_reports_dead(app, drain_jobs):
+    FAILURES["left"] = 2
+    with transaction():
+        outbox.enqueue("test.flaky", {"n": 4})
+    drain_jobs()
+    message = OutboxMessage.get()
+    assert (message.status, message.attempts, CALLS) == ("pending", 1, [])
+    assert "ConnectionError: WeChat timed out" in message.last_error
+    clock.advance(outbox.BACKOFF_SECONDS[0])
+    drain_jobs()
+    assert OutboxMessage.get().attempts == 2
+    clock.advance(outbox.BACKOFF_SECONDS[1])
+    drain_jobs()
+    assert (OutboxMessage.get().status, CALLS) == ("done", [{"n": 4}])
+
+    FAILURES["left"] = 100
+    with transaction():
+        outbox.enqueue("test.flaky", {"n": 5})
+    for delay in (0, *outbox.BACKOFF_SECONDS):
+        clock.advance(delay)
+        drain_jobs()
+    dead = OutboxMessage.select().where(OutboxMessage.status == "dead").get()
+    assert dead.attempts == len(outbox.BACKOFF_SECONDS) + 1
+    broken = {r.name: r.problems for r in checks.run_all() if not r.ok}
+    assert list(broken) == ["outbox: no dead messages"]
+
+
+def test_enqueue_outside_a_transaction_is_refused(app):
+    with pytest.raises(RuntimeError):
+        outbox.enqueue("test.record", {"n": 6})
+    with pytest.raises(LookupError), transaction():
+        outbox.enqueue("no.such.job", {})

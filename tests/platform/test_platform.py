@@ -1,0 +1,103 @@
+"""Migrations and drift, health, offline docs, every endpoint declaring its roles, the CLI, demo data."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from backend import migrate
+from backend.cli import main
+from backend.db import db
+from backend.jobs.models import OutboxMessage
+
+
+def test_migrated_schema_has_no_drift_and_drift_is_detected(app):
+    assert migrate.pending(db.obj) == []
+    assert migrate.drift(db.obj) == []
+    db.execute_sql("ALTER TABLE app_user ADD COLUMN nickname VARCHAR(10)")
+    try:
+        assert migrate.drift(db.obj) == ["drop column app_user.nickname"]
+    finally:
+        db.execute_sql("ALTER TABLE app_user DROP COLUMN nickname")  # the PostgreSQL database is shared
+    assert migrate.drift(db.obj) == []
+
+
+def test_health_and_readiness(client, settings):
+    assert client.get("/healthz").json == {"status": "ok"}
+    ready = client.get("/readyz")
+    expected = {"database": "ok", **({"redis": "ok"} if settings.uses_redis else {})}
+    assert ready.status_code == 200 and ready.json == {"status": "ready", "checks": expected}
+
+
+def test_readiness_fails_when_the_database_is_gone(tmp_path, wechat_sandbox):
+    from backend import create_app
+
+    app = create_app({"database_url": "postgresql://nobody@127.0.0.1:1/none", "instance_dir": str(tmp_path)})
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["checks"]["database"].startswith("error")
+
+
+def test_api_docs_render_without_the_internet(client):
+    page = client.get("/api/docs").get_data(as_text=True)
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert assets and all(a.startswith("/api/docs-assets/") for a in assets)
+    for asset in assets:
+        assert client.get(asset).status_code == 200
+    spec = client.get("/api/openapi.json").json
+    assert spec["openapi"] == "3.0.3"
+    create_user = spec["paths"]["/api/users"]["post"]
+    assert {"in": "header", "name": "Idempotency-Key"}.items() <= create_user["parameters"][0].items()
+    assert create_user["security"] == [{"bearerAuth": []}]
+
+
+def test_every_api_endpoint_declares_its_roles(app):
+    from flask import Flask
+
+    from miniprogram_api.security import check_every_view_declares_access
+
+    undeclared = [
+        r.rule
+        for r in app.url_map.iter_rules()
+        if r.rule.startswith("/api/") and not hasattr(app.view_functions[r.endpoint], "_yecai_roles")
+    ]
+    assert undeclared == ["/api/openapi.json", "/api/docs"]  # the spec and its viewer are public by nature
+    bare = Flask("probe")
+    bare.add_url_rule("/api/sneaky", "sneaky", lambda: "")
+    with pytest.raises(RuntimeError, match="/api/sneaky"):
+        check_every_view_declares_access(bare)
+
+
+def _cli_env(settings) -> dict[str, str]:
+    return {"YECAI_DATABASE_URL": settings.database_url, "YECAI_INSTANCE_DIR": settings.instance_dir}
+
+
+def test_cli_upgrade_check_and_create_user(app, settings):
+    runner = CliRunner()
+    env = _cli_env(settings)
+    upgraded = runner.invoke(main, ["db", "upgrade"], env=env)
+    assert upgraded.exit_code == 0 and "up to date" in upgraded.output
+    assert runner.invoke(main, ["db", "check-drift"], env=env).exit_code == 0
+    created = runner.invoke(
+        main, ["create-user", "--role", "owner", "--username", "boss", "--password", "long enough 9"], env=env
+    )
+    assert created.exit_code == 0, created.output
+    ok = runner.invoke(main, ["check"], env=env)
+    assert ok.exit_code == 0 and "0 breaks" in ok.output
+    OutboxMessage.create(job="x", status="dead", attempts=7, last_error="boom")
+    broken = runner.invoke(main, ["check"], env=env)
+    assert broken.exit_code == 1
+    assert "BROKEN outbox: no dead messages" in broken.output and "1 breaks" in broken.output
+
+
+def test_demo_data_loads_once_and_checks_clean(app, settings):
+    from backend import checks, demo
+    from backend.auth.models import User
+
+    first = demo.load(settings.instance_dir)
+    second = demo.load(settings.instance_dir)
+    assert first == second and set(first) == {"owner", "staff", "distributor"}
+    assert User.select().count() == 3
+    assert all(r.ok for r in checks.run_all())
