@@ -150,7 +150,7 @@ def running_sandbox(
     clock = clock or SandboxClock.frozen_at()
     app = create_sandbox_app(creds, clock, **app_options)
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="wechat-sandbox", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="wechat-sandbox", daemon=True)
     thread.start()
     try:
         yield RunningSandbox(

@@ -73,7 +73,7 @@ def receiver(sandbox: RunningSandbox) -> Iterator[Receiver]:
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     holder.append(Receiver(url=f"http://127.0.0.1:{server.server_port}/notify"))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield holder[0]
