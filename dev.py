@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Developer entry point that needs only Python 3.11+ and git: it builds .venv and installs yecai itself.
+
+    python3 dev.py demo     start the whole product on the embedded default with demo data
+    python3 dev.py test     lint, type-check, drift-check and run the whole test suite
+    python3 dev.py help     list every command
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".yecai-installed"
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    result = subprocess.run([str(a) for a in args], cwd=ROOT, env=env)
+    if result.returncode:
+        sys.exit(result.returncode)
+
+
+def ensure_venv() -> None:
+    """Create .venv and (re)install when pyproject.toml changed since the last install."""
+    if sys.version_info < (3, 11):
+        sys.exit("yecai needs Python 3.11 or newer")
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not (BIN / "python").exists():
+        run(sys.executable, "-m", "venv", VENV)
+    if not STAMP.exists() or STAMP.read_text() != wanted:
+        run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+        run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+        STAMP.write_text(wanted)
+
+
+def demo(args: list[str]) -> None:
+    """Start yecai on SQLite with demo data and the WeChat sandbox (http://127.0.0.1:8000/api/docs)."""
+    ensure_venv()
+    os.execv(BIN / "yecai", [str(BIN / "yecai"), "demo", *args])
+
+
+def lint(_: list[str]) -> None:
+    """ruff (lint and format check) and mypy."""
+    ensure_venv()
+    run(BIN / "ruff", "check", ".")
+    run(BIN / "ruff", "format", "--check", ".")
+    run(BIN / "mypy")
+
+
+def drift(_: list[str]) -> None:
+    """Migrate a fresh SQLite database and fail if the models and migrations differ."""
+    ensure_venv()
+    with tempfile.TemporaryDirectory() as scratch:
+        env = {**os.environ, "YECAI_DATABASE_URL": f"sqlite:///{scratch}/drift.sqlite3", "YECAI_INSTANCE_DIR": scratch}
+        run(BIN / "yecai", "db", "upgrade", env=env)
+        run(BIN / "yecai", "db", "check-drift", env=env)
+
+
+def test(args: list[str]) -> None:
+    """The whole suite: lint, types, drift, then pytest on SQLite and on PostgreSQL + Redis."""
+    lint([])
+    drift([])
+    run(BIN / "pytest", "-q", *args)
+
+
+def bench(args: list[str]) -> None:
+    """Place-and-pay throughput of the app under gunicorn vs. bare SQL under pgbench (see bench/README.md)."""
+    ensure_venv()
+    run(BIN / "python", "bench/place_and_pay.py", *args)
+
+
+def help_(_: list[str]) -> None:
+    """List the commands."""
+    for name, fn in COMMANDS.items():
+        print(f"  python3 dev.py {name:6s} {(fn.__doc__ or '').strip().splitlines()[0]}")
+
+
+COMMANDS = {"demo": demo, "test": test, "lint": lint, "drift": drift, "bench": bench, "help": help_}
+
+if __name__ == "__main__":
+    command, *rest = sys.argv[1:] or ["help"]
+    if command not in COMMANDS:
+        help_([])
+        sys.exit(2)
+    COMMANDS[command](rest)
