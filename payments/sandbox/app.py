@@ -22,12 +22,14 @@ def create_sandbox_app(
     deliver_in_background: bool = False,
     delivery_interval: float = 0.5,
     refund_seconds: float = DEFAULT_REFUND_SECONDS,
+    codepay_notify_url: str | None = None,
 ) -> Flask:
     """A fresh sandbox with its own in-memory state at ``app.extensions["wechat_sandbox"]``.
 
     ``deliver_in_background`` starts a daemon thread that sends due notifications (the
     demo wants this; tests leave it off and call ``deliver_due`` themselves). The thread
-    is at ``app.extensions["wechat_sandbox_delivery"]``.
+    is at ``app.extensions["wechat_sandbox_delivery"]``. ``codepay_notify_url`` is where
+    payment-code charges are notified (WeChat itself sends none; off by default).
     """
     app = Flask("payments.sandbox")
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

@@ -125,7 +125,7 @@ def _refund_notice_went_out(state: SandboxState, out_trade_no: str) -> bool:
     )
 
 
-def _claim(state: SandboxState, n: Notification, now: float) -> _Batch | None:
+def _claim(state: SandboxState, n: Notification, now: float, lost: list[DeliveryAttempt]) -> _Batch | None:
     """Decide what to send for one due notification, applying injected faults."""
     genuine = _Send(n, "genuine", n.body, state.wechatpay_private_key)
     sends = [genuine]
@@ -133,7 +133,7 @@ def _claim(state: SandboxState, n: Notification, now: float) -> _Batch | None:
     for fault in _faults_for(state, n):
         if fault.kind == "lose":
             n.status = "lost"
-            state.delivery_log.append(
+            lost.append(
                 DeliveryAttempt(
                     n.id,
                     n.event_type,
@@ -184,16 +184,19 @@ def _wrong_amount_body(state: SandboxState, n: Notification, fault: Fault) -> st
     return _build_body(state, n.event_type, resource, str(uuid.uuid4()))
 
 
-def _claim_due(state: SandboxState) -> list[_Batch]:
+def _claim_due(state: SandboxState) -> tuple[list[_Batch], list[DeliveryAttempt]]:
+    """Mark due notifications in flight; also report the ones a fault swallowed."""
     with state.lock:
         now = state.now()
-        batches = []
+        batches: list[_Batch] = []
+        lost: list[DeliveryAttempt] = []
         for n in state.notifications:
             if n.status == "pending" and n.due_at <= now:
-                batch = _claim(state, n, now)
+                batch = _claim(state, n, now, lost)
                 if batch is not None:
                     batches.append(batch)
-        return batches
+        state.delivery_log.extend(lost)
+        return batches, lost
 
 
 # --- sending -----------------------------------------------------------------------------
@@ -263,7 +266,8 @@ def deliver_due(state: SandboxState) -> list[DeliveryAttempt]:
     attempts: list[DeliveryAttempt] = []
     for _ in range(4 * (len(RETRY_SCHEDULE) + 1)):
         settle_due(state)
-        batches = _claim_due(state)
+        batches, lost = _claim_due(state)
+        attempts.extend(lost)
         if not batches:
             break
         for batch in batches:

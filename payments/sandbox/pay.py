@@ -210,6 +210,7 @@ def codepay() -> Response:
         raise SandboxError(400, "PARAM_ERROR", "payer.auth_code 必填")
     with state.lock:
         order, created = _new_order(state, body, "MICROPAY")
+        order.notify_url = order.notify_url or state.codepay_notify_url
         if created:
             try:
                 charge_payment_code(state, order, auth_code)

@@ -227,6 +227,9 @@ class SandboxState:
     clock: SandboxClock
     lock: threading.RLock = field(default_factory=threading.RLock)
     refund_seconds: float = DEFAULT_REFUND_SECONDS
+    # wechatpayv3 sends no notify_url with CODEPAY (WeChat's payment-code API has none);
+    # set this to have the sandbox notify the merchant of payment-code charges anyway.
+    codepay_notify_url: str | None = None
 
     users: dict[str, User] = field(default_factory=dict)
     tokens: dict[str, float] = field(default_factory=dict)  # token -> expires_at
