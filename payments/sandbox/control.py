@@ -181,16 +181,21 @@ def notifications() -> Response:
 def faults() -> Response:
     body = _body()
     total = body.get("total")
-    spec = FaultSpec(
-        kind=_required(body, "kind"),
-        out_trade_no=_required(body, "out_trade_no"),
-        event_type=str(body.get("event_type") or "TRANSACTION.SUCCESS"),
-        copies=int(body.get("copies", 2)),
-        concurrent=bool(body.get("concurrent", False)),
-        until=float(body["until"]) if body.get("until") is not None else None,
-        delay_seconds=float(body["delay_seconds"]) if body.get("delay_seconds") is not None else None,
-        total=total if type(total) is int else None,
-    )
+    if total is not None and type(total) is not int:
+        raise SandboxError(400, "PARAM_ERROR", "total must be an integer number of fen")
+    try:
+        spec = FaultSpec(
+            kind=_required(body, "kind"),
+            out_trade_no=_required(body, "out_trade_no"),
+            event_type=str(body.get("event_type") or "TRANSACTION.SUCCESS"),
+            copies=int(body.get("copies", 2)),
+            concurrent=bool(body.get("concurrent", False)),
+            until=float(body["until"]) if body.get("until") is not None else None,
+            delay_seconds=float(body["delay_seconds"]) if body.get("delay_seconds") is not None else None,
+            total=total,
+        )
+    except (TypeError, ValueError):
+        raise SandboxError(400, "PARAM_ERROR", "copies, until and delay_seconds must be numbers") from None
     return jsonify(inject_fault(_state(), spec).to_json())
 
 
