@@ -59,7 +59,7 @@ def receiver(sandbox: RunningSandbox) -> Iterator[Receiver]:
     pay = sandbox.pay_client()
     holder: list[Receiver] = []
 
-    @Request.application  # type: ignore[arg-type]
+    @Request.application
     def app(request: Request) -> Response:
         body = request.get_data(as_text=True)
         headers = dict(request.headers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import requests
 from wechatpayv3 import WeChatPayType
@@ -10,7 +11,7 @@ from wechatpayv3 import WeChatPayType
 from payments.sandbox.testing import RunningSandbox
 
 
-def _post(sandbox: RunningSandbox, path: str, body: dict[str, object] | None = None) -> requests.Response:
+def _post(sandbox: RunningSandbox, path: str, body: dict[str, Any] | None = None) -> requests.Response:
     return requests.post(sandbox.control_base + path, json=body or {}, timeout=5)
 
 

@@ -283,7 +283,7 @@ def test_background_delivery_thread(credentials: object) -> None:
 
         pay = sb.pay_client()
 
-        @Request.application  # type: ignore[arg-type]
+        @Request.application
         def app(request: Request) -> Response:
             result = pay.callback(dict(request.headers), request.get_data(as_text=True))
             received.append(result["resource"]["out_trade_no"])

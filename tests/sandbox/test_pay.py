@@ -314,9 +314,7 @@ def test_mounted_under_a_prefix(credentials: object) -> None:
         try:
             root = f"http://127.0.0.1:{server.server_port}/sandbox"
             settings = sb.pay_settings(NOTIFY)
-            pay = make_pay_client(
-                WeChatPaySettings(**{**settings.__dict__, "base_url": root + "/pay"})  # type: ignore[arg-type]
-            )
+            pay = make_pay_client(WeChatPaySettings(**{**settings.__dict__, "base_url": root + "/pay"}))
             code, text = pay.pay(
                 description="x", out_trade_no="SO-MOUNT-1", amount={"total": 1}, payer={"openid": "oM"}
             )
