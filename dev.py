@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Developer entry point that needs only Python 3.11+ and git: it builds .venv and installs yecai itself.
 
-    python3 dev.py demo     start the whole product on the embedded default with demo data
-    python3 dev.py test     lint, type-check, drift-check and run the whole test suite
-    python3 dev.py help     list every command
+python3 dev.py demo     start the whole product on the embedded default with demo data
+python3 dev.py test     lint, type-check, drift-check and run the whole test suite
+python3 dev.py help     list every command
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
 
 def ensure_venv() -> None:
     """Create .venv and (re)install when pyproject.toml changed since the last install."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs on whatever python3 the machine has
         sys.exit("yecai needs Python 3.11 or newer")
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if not (BIN / "python").exists():
@@ -59,7 +59,11 @@ def drift(_: list[str]) -> None:
     """Migrate a fresh SQLite database and fail if the models and migrations differ."""
     ensure_venv()
     with tempfile.TemporaryDirectory() as scratch:
-        env = {**os.environ, "YECAI_DATABASE_URL": f"sqlite:///{scratch}/drift.sqlite3", "YECAI_INSTANCE_DIR": scratch}
+        env = {
+            **os.environ,
+            "YECAI_DATABASE_URL": f"sqlite:///{scratch}/drift.sqlite3",
+            "YECAI_INSTANCE_DIR": scratch,
+        }
         run(BIN / "yecai", "db", "upgrade", env=env)
         run(BIN / "yecai", "db", "check-drift", env=env)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 import peewee
@@ -23,6 +24,13 @@ _local = threading.local()
 
 
 class BaseModel(peewee.Model):
+    id = peewee.AutoField()  # declared (not implicit) so the type checker knows every row has one
+
+    if TYPE_CHECKING:
+        # peewee's stubs do not know foreign-key `*_id` accessors or backrefs; let the checker
+        # accept them on rows instead of sprinkling ignores over every model access.
+        def __getattr__(self, name: str) -> Any: ...
+
     class Meta:
         database = db
         legacy_table_names = False
@@ -113,7 +121,7 @@ def on_commit(callback: Callable[[], None]) -> None:
         state.after_commit.append(callback)
 
 
-def locked(query: peewee.ModelSelect) -> peewee.ModelSelect:
+def locked(query: peewee.ModelSelect[Any]) -> peewee.ModelSelect[Any]:
     """SELECT ... FOR UPDATE on PostgreSQL. SQLite has no row locks and needs none: `transaction()`
     takes its write lock up front (BEGIN IMMEDIATE), so writers are already serialised."""
     return query.for_update() if is_postgres() else query

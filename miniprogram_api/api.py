@@ -22,7 +22,7 @@ def swagger_assets_dir() -> Path:
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = errors.ErrorSchema
 
-    def handle_http_exception(self, error):  # type: ignore[no-untyped-def]
+    def handle_http_exception(self, error):
         return errors.from_http_exception(error)
 
 
@@ -51,7 +51,7 @@ def configure(app: Flask) -> Api:
     assets = swagger_assets_dir()
 
     @app.route(SWAGGER_ASSETS_URL + "<path:filename>")
-    def swagger_asset(filename: str):  # type: ignore[no-untyped-def]
+    def swagger_asset(filename: str):
         return send_from_directory(assets, filename, max_age=86400)
 
     swagger_asset._yecai_roles = ("public",)  # type: ignore[attr-defined]

@@ -96,7 +96,7 @@ def wechat_bind(data: dict[str, Any]) -> Any:
 @blp.response(204)
 def logout() -> None:
     """退出登录 Revoke the token used for this request."""
-    auth.revoke_token(current_user(), current_user().current_token_id)  # type: ignore[attr-defined]
+    auth.revoke_token(current_user(), current_user().current_token_id)
 
 
 @blp.route("/sessions", methods=["GET"])

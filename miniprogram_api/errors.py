@@ -80,8 +80,9 @@ def from_http_exception(exc: HTTPException) -> Response:
     elif messages:
         details["fields"] = messages
     response = error_response(status, code, zh, en, details)
-    if status == 405 and getattr(exc, "valid_methods", None):
-        response.headers["Allow"] = ", ".join(exc.valid_methods or [])
+    allowed = getattr(exc, "valid_methods", None)
+    if status == 405 and allowed:
+        response.headers["Allow"] = ", ".join(allowed)
     return response
 
 

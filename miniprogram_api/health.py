@@ -11,12 +11,12 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz():
     return jsonify(status="ok")
 
 
 @bp.get("/readyz")
-def readyz():  # type: ignore[no-untyped-def]
+def readyz():
     checks: dict[str, str] = {}
     try:
         db.execute_sql("SELECT 1")

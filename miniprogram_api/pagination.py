@@ -39,7 +39,7 @@ def decode_cursor(cursor: str) -> int:
         raise ValidationFailed("The cursor is invalid", "分页游标无效", code="invalid_cursor")
 
 
-def page(query: pw.ModelSelect, id_field: pw.Field, args: dict[str, Any]) -> dict[str, Any]:
+def page(query: pw.ModelSelect[Any], id_field: pw.Field, args: dict[str, Any]) -> dict[str, Any]:
     limit = args["limit"]
     if args.get("cursor"):
         query = query.where(id_field < decode_cursor(args["cursor"]))

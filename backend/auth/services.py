@@ -6,8 +6,9 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import peewee as pw
 
@@ -25,10 +26,8 @@ log = logging.getLogger(__name__)
 _BAD_CODE_ERRCODES = {40029, 40163, 40226}
 
 
-class CodeExchanger(Protocol):
-    """The slice of wechatpy's WeChatClient that login needs (`client.wxa.code_to_session`)."""
-
-    def __call__(self, js_code: str) -> dict[str, Any]: ...
+# What login needs from WeChat: js_code -> {openid, session_key, unionid?} (wechatpy's code_to_session).
+CodeExchanger = Callable[[str], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -173,7 +172,7 @@ def revoke_token(user: User, token_id: int) -> None:
             raise NotFound("No such session", "没有该登录会话")
 
 
-def sessions_of(user: User) -> pw.ModelSelect:
+def sessions_of(user: User) -> pw.ModelSelect[Any]:
     return AuthToken.select().where(AuthToken.user == user)
 
 
