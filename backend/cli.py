@@ -175,7 +175,8 @@ def demo(host: str, port: int, instance: str) -> None:
     database = _database(settings)
     applied = migrate.upgrade(database)
     logins = demo.load(settings.instance_dir)
-    app = create_app(settings, sandbox=create_sandbox_app(credentials))
+    # The sandbox delivers payment notifications to our notify URL on WeChat's retry schedule.
+    app = create_app(settings, sandbox=create_sandbox_app(credentials, deliver_in_background=True))
     click.echo(f"migrations applied: {', '.join(applied) or 'none (up to date)'}")
     click.echo(f"yecai demo: {base}/api/docs  (WeChat sandbox at {base}/sandbox)")
     click.echo(f"database: {settings.database_url}")
@@ -211,21 +212,12 @@ def worker(burst: bool) -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1")
-@click.option("--port", default=8100, type=int)
+@click.option("--port", default=8090, type=int)
 def sandbox(host: str, port: int) -> None:
-    """Run the WeChat simulator alone and print the app settings that point at it."""
-    from payments.sandbox import generate_credentials, serve
+    """Run the WeChat simulator alone; prints the YECAI_* settings that point the app at it."""
+    from payments.sandbox import serve
 
-    credentials = generate_credentials()
-    base = f"http://{host}:{port}"
-    click.echo("export these for the app:")
-    for key, value in {
-        **credentials.to_env(),
-        "YECAI_WECHAT_API_BASE": f"{base}/wx",
-        "YECAI_WECHATPAY_BASE": f"{base}/pay",
-    }.items():
-        click.echo(f"{key}={value!r}")
-    serve(host, port, credentials)
+    serve(host, port)
 
 
 if __name__ == "__main__":

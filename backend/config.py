@@ -101,7 +101,8 @@ def _read_pem(value: str) -> str:
     # Keys may be given inline (PEM text) or as a path to a PEM file.
     if value and not value.lstrip().startswith("-----") and Path(value).is_file():
         return Path(value).read_text()
-    return value
+    # dotenv files carry PEMs on one line with literal "\n" escapes.
+    return value.replace("\\n", "\n")
 
 
 def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

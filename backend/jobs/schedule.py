@@ -57,7 +57,9 @@ def enqueue_due_periodic(now: float | None = None) -> list[str]:
         claim = f"yecai:periodic:{periodic.name}:{slot}"
         if redis.set(claim, "1", nx=True, ex=periodic.every_seconds * 2):
             queue.enqueue(
-                "backend.jobs.schedule.run_periodic", periodic.name, job_id=f"periodic-{periodic.name}-{slot}"
+                "backend.jobs.schedule.run_periodic",
+                periodic.name,
+                job_id=f"periodic-{periodic.name.replace('.', '_')}-{slot}",  # rq ids: [A-Za-z0-9_-]
             )
             started.append(periodic.name)
     return started

@@ -104,3 +104,37 @@ def test_enqueue_outside_a_transaction_is_refused(app):
         outbox.enqueue("test.record", {"n": 6})
     with pytest.raises(LookupError), transaction():
         outbox.enqueue("no.such.job", {})
+
+
+@pytest.mark.pg
+def test_periodic_jobs_are_enqueued_once_per_slot_however_many_workers(app):
+    import random
+
+    from backend.jobs.schedule import PERIODIC, enqueue_due_periodic
+
+    moment = random.uniform(1e9, 2e9)  # a slot no earlier run has claimed
+    assert enqueue_due_periodic(now=moment) == [p.name for p in PERIODIC]
+    assert enqueue_due_periodic(now=moment) == []  # a second worker in the same slot enqueues nothing
+    later = moment + max(p.every_seconds for p in PERIODIC)
+    assert enqueue_due_periodic(now=later) == [p.name for p in PERIODIC]
+
+
+@pytest.mark.pg
+def test_the_worker_command_runs_relayed_outbox_rows(app, settings):
+    from click.testing import CliRunner
+
+    from backend.cli import main
+    from backend.jobs import dispatch
+
+    with transaction():
+        outbox.enqueue("test.record", {"n": 7})
+    assert dispatch.uses_rq()
+    assert OutboxMessage.get().status == "pending"  # handed to rq, not run in this process
+    env = {
+        "YECAI_DATABASE_URL": settings.database_url,
+        "YECAI_REDIS_URL": settings.redis_url,
+        "YECAI_RQ_QUEUE": settings.rq_queue,
+    }
+    result = CliRunner().invoke(main, ["worker", "--burst"], env=env)
+    assert result.exit_code == 0, result.output
+    assert OutboxMessage.get().status == "done" and _audit_count() == 1
