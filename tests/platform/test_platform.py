@@ -101,3 +101,20 @@ def test_demo_data_loads_once_and_checks_clean(app, settings):
     assert first == second and set(first) == {"owner", "staff", "distributor"}
     assert User.select().count() == 3
     assert all(r.ok for r in checks.run_all())
+
+
+def test_every_creating_post_takes_an_idempotency_key(client):
+    spec = client.get("/api/openapi.json").json
+    creating = [
+        path
+        for path, methods in spec["paths"].items()
+        for method, operation in methods.items()
+        if method == "post" and "201" in operation.get("responses", {})
+    ]
+    assert "/api/users" in creating
+    missing = [
+        path
+        for path in creating
+        if not any(p.get("name") == "Idempotency-Key" for p in spec["paths"][path]["post"].get("parameters", []))
+    ]
+    assert missing == []
