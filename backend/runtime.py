@@ -19,6 +19,15 @@ DOMAIN_MODULES: tuple[str, ...] = (
     "backend.idempotency",
     "backend.jobs.models",
     "backend.platform_checks",
+    # The sale spine: catalog/customers/orders, stock, journal, receivables, their checks and jobs.
+    "store.models",
+    "backend.inventory.models",
+    "backend.ledger.models",
+    "backend.receivables.models",
+    "backend.ledger.checks",
+    "backend.inventory.checks",
+    "backend.receivables.checks",
+    "store.jobs",
 )
 
 
@@ -64,7 +73,7 @@ def settings() -> Settings:
     return value
 
 
-def miniprogram_client():  # type: ignore[no-untyped-def]
+def miniprogram_client():
     """wechatpy's WeChatClient for this process; the access token is shared through Redis when configured."""
     client = _state.get("miniprogram_client")
     if client is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import peewee as pw
 
@@ -77,16 +77,18 @@ def post_entry(
     return int(entry_id)
 
 
+def tuples(query: Any) -> list[tuple[Any, ...]]:
+    """Rows of a select as plain tuples (peewee's `.tuples()` is not typed as iterable)."""
+    return [tuple(row) for row in query.tuples()]
+
+
 def account_balance(code: str) -> int:
     """Debit minus credit over all lines of an account (positive for assets and expenses)."""
-    row = (
+    (row,) = tuples(
         JournalLine.select(
             pw.fn.COALESCE(pw.fn.SUM(JournalLine.debit_fen), 0),
             pw.fn.COALESCE(pw.fn.SUM(JournalLine.credit_fen), 0),
-        )
-        .where(JournalLine.account_code == code)
-        .tuples()
-        .get()
+        ).where(JournalLine.account_code == code)
     )
     return int(row[0]) - int(row[1])
 

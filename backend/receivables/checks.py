@@ -1,0 +1,70 @@
+"""Invariants of receivables, run by `yecai check`."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from backend.checks import invariant
+from backend.ledger import chart
+from backend.ledger.models import JournalLine
+from backend.ledger.services import tuples
+from backend.receivables.models import ArEntry, Invoice
+from store.models import Customer
+
+
+def _sums_by(field: pw.Field) -> dict[int, int]:
+    return {
+        int(key): int(total)
+        for key, total in tuples(ArEntry.select(field, pw.fn.SUM(ArEntry.amount_fen)).group_by(field))
+    }
+
+
+@invariant("receivables: account 1122 equals open items, per customer and in total")
+def control_account_matches_open_items() -> list[str]:
+    problems = []
+    open_by_customer = {
+        int(c): int(total)
+        for c, total in tuples(
+            Invoice.select(Invoice.customer, pw.fn.SUM(Invoice.open_fen)).group_by(Invoice.customer)
+        )
+    }
+    booked_by_customer = {
+        int(c or 0): int(d) - int(cr)
+        for c, d, cr in tuples(
+            JournalLine.select(
+                JournalLine.customer_id, pw.fn.SUM(JournalLine.debit_fen), pw.fn.SUM(JournalLine.credit_fen)
+            )
+            .where(JournalLine.account_code == chart.RECEIVABLES)
+            .group_by(JournalLine.customer_id)
+        )
+    }
+    for customer in sorted(set(open_by_customer) | set(booked_by_customer)):
+        booked, open_ = booked_by_customer.get(customer, 0), open_by_customer.get(customer, 0)
+        if booked != open_:
+            problems.append(
+                f"customer {customer}: account 1122 shows {booked} fen but open items sum to {open_}"
+            )
+    total_booked, total_open = sum(booked_by_customer.values()), sum(open_by_customer.values())
+    if total_booked != total_open:
+        problems.append(f"account 1122 应收账款 is {total_booked} fen but open items sum to {total_open} fen")
+    return problems
+
+
+@invariant("receivables: balances and open amounts equal the sums of their entries")
+def caches_match_entries() -> list[str]:
+    problems = []
+    by_customer = _sums_by(ArEntry.customer)
+    for customer in Customer.select(Customer.id, Customer.balance_fen):
+        expected = by_customer.get(customer.id, 0)
+        if customer.balance_fen != expected:
+            problems.append(
+                f"customer {customer.id} balance {customer.balance_fen} fen but entries sum to {expected}"
+            )
+    by_invoice = _sums_by(ArEntry.invoice)
+    for invoice in Invoice.select(Invoice.id, Invoice.open_fen, Invoice.amount_fen):
+        expected = by_invoice.get(invoice.id, 0)
+        if invoice.open_fen != expected:
+            problems.append(f"invoice {invoice.id} open {invoice.open_fen} fen but entries sum to {expected}")
+        if not 0 <= invoice.open_fen <= invoice.amount_fen:
+            problems.append(f"invoice {invoice.id} open {invoice.open_fen} outside 0..{invoice.amount_fen}")
+    return problems

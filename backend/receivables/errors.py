@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from backend.errors import DomainError
+
+
+class CreditLimitExceeded(DomainError):
+    code = "credit_limit_exceeded"
+    status = 409
+    message_zh = "超出客户信用额度"
+    message_en = "This sale would exceed the customer's credit limit"
+
+
+class PaymentExceedsOpen(DomainError):
+    code = "payment_exceeds_open"
+    status = 409
+    message_zh = "收款金额超过未结金额"
+    message_en = "The payment is larger than what is open"
+
+
+class PaymentReferenceReused(DomainError):
+    code = "payment_reference_reused"
+    status = 409
+    message_zh = "该支付单号已用于另一笔收款"
+    message_en = "This payment reference was already used for a different payment"
+
+
+class InvalidAmount(DomainError):
+    code = "invalid_amount"
+    status = 422
+    message_zh = "金额无效"
+    message_en = "The amount is invalid"
+
+
+class InvalidPaymentMethod(DomainError):
+    code = "invalid_payment_method"
+    status = 422
+    message_zh = "不支持的收款方式"
+    message_en = "Unknown payment method"
+
+
+class UnknownCustomer(DomainError):
+    code = "unknown_customer"
+    status = 404
+    message_zh = "客户不存在"
+    message_en = "No such customer"

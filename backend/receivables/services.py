@@ -1,0 +1,259 @@
+"""Receivable verbs: invoices, money in and out, allocation, credit notes, collections.
+
+All amounts are positive fen in the signatures; the sign lives in `ArEntry.amount_fen` (+ the
+customer owes more). Caches (`Invoice.open_fen`, `Customer.balance_fen`) move in SQL with the entry.
+A sale settled on the spot nets to zero on the customer, so it leaves the balance row alone: busy
+walk-in counters must not serialize on one cached row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import peewee as pw
+
+from backend import clock
+from backend.db import is_postgres, transaction
+from backend.ledger import chart
+from backend.ledger.services import Cr, Dr, post_entry
+from backend.receivables.errors import (
+    CreditLimitExceeded,
+    InvalidAmount,
+    InvalidPaymentMethod,
+    PaymentExceedsOpen,
+    PaymentReferenceReused,
+    UnknownCustomer,
+)
+from backend.receivables.models import PAYMENT_METHODS, ArEntry, Invoice, Payment
+from store.models import Customer, Order
+
+MAX_AMOUNT_FEN = 10**13  # a hundred billion yuan: anything above is a typo or an attack
+
+
+def check_amount(amount_fen: object) -> int:
+    if (
+        not isinstance(amount_fen, int)
+        or isinstance(amount_fen, bool)
+        or not 0 < amount_fen <= MAX_AMOUNT_FEN
+    ):
+        raise InvalidAmount(details={"amount_fen": str(amount_fen)})
+    return amount_fen
+
+
+def check_method(method: str) -> str:
+    if method not in PAYMENT_METHODS:
+        raise InvalidPaymentMethod(details={"method": method, "allowed": list(PAYMENT_METHODS)})
+    return method
+
+
+def _add_to_balance(customer_id: int, delta_fen: int) -> None:
+    Customer.update(balance_fen=Customer.balance_fen + delta_fen).where(Customer.id == customer_id).execute()
+
+
+def _entry(
+    customer_id: int, invoice_id: int, kind: str, amount_fen: int, payment_id: int | None = None
+) -> None:
+    ArEntry.insert(
+        customer=customer_id, invoice=invoice_id, payment=payment_id, kind=kind, amount_fen=amount_fen
+    ).execute()
+
+
+def record_money(
+    customer_id: int, amount_fen: int, method: str, reference: str, *, direction: str, order_id: int | None
+) -> tuple[Payment, bool]:
+    """Insert a payment row unique by reference. Returns (payment, created); a twin returns the first."""
+    check_amount(amount_fen)
+    check_method(method)
+    existing = Payment.get_or_none(Payment.reference == reference)
+    if existing is None:
+        try:
+            with transaction():  # savepoint: a concurrent twin's insert wins quietly
+                payment_id = Payment.insert(
+                    customer=customer_id,
+                    order=order_id,
+                    direction=direction,
+                    method=method,
+                    amount_fen=amount_fen,
+                    reference=reference,
+                ).execute()
+            return Payment.get_by_id(payment_id), True
+        except pw.IntegrityError:
+            existing = Payment.get(Payment.reference == reference)
+    same = (
+        existing.customer_id == customer_id
+        and existing.order_id == order_id
+        and existing.amount_fen == amount_fen
+        and existing.method == method
+        and existing.direction == direction
+    )
+    if not same:
+        raise PaymentReferenceReused(details={"reference": reference})
+    return existing, False
+
+
+def post_settled_invoice(customer_id: int, order_id: int, amount_fen: int, payment_id: int) -> Invoice:
+    """An invoice paid in full on the spot: posted and settled by `payment_id` at once."""
+    today = clock.today()
+    with transaction():
+        invoice_id = Invoice.insert(
+            customer=customer_id,
+            order=order_id,
+            amount_fen=amount_fen,
+            open_fen=0,
+            issued_on=today,
+            due_on=today,
+        ).execute()
+        ArEntry.insert_many(
+            [
+                {"customer": customer_id, "invoice": invoice_id, "kind": "invoice", "amount_fen": amount_fen},
+                {
+                    "customer": customer_id,
+                    "invoice": invoice_id,
+                    "payment": payment_id,
+                    "kind": "payment",
+                    "amount_fen": -amount_fen,
+                },
+            ]
+        ).execute()
+    return Invoice.get_by_id(invoice_id)
+
+
+def post_open_invoice(customer: Customer, order_id: int | None, amount_fen: int) -> Invoice:
+    """An invoice on account: due after the customer's terms, within their credit limit (checked in SQL)."""
+    check_amount(amount_fen)
+    today = clock.today()
+    with transaction():
+        raised = (
+            Customer.update(balance_fen=Customer.balance_fen + amount_fen)
+            .where(
+                (Customer.id == customer.id)
+                & (Customer.balance_fen + amount_fen <= Customer.credit_limit_fen)
+            )
+            .execute()
+        )
+        if raised != 1:
+            current = Customer.get_by_id(customer.id)
+            raise CreditLimitExceeded(
+                details={
+                    "credit_limit_fen": current.credit_limit_fen,
+                    "balance_fen": current.balance_fen,
+                    "requested_fen": amount_fen,
+                }
+            )
+        invoice_id = Invoice.insert(
+            customer=customer.id,
+            order=order_id,
+            amount_fen=amount_fen,
+            open_fen=amount_fen,
+            issued_on=today,
+            due_on=today + dt.timedelta(days=customer.payment_terms_days),
+        ).execute()
+        _entry(customer.id, invoice_id, "invoice", amount_fen)
+    return Invoice.get_by_id(invoice_id)
+
+
+def credit_open_invoice(invoice: Invoice, amount_fen: int) -> None:
+    """A credit note against what is still open (an on-account sale cancelled before payment)."""
+    with transaction():
+        lowered = (
+            Invoice.update(open_fen=Invoice.open_fen - amount_fen)
+            .where((Invoice.id == invoice.id) & (Invoice.open_fen >= amount_fen))
+            .execute()
+        )
+        if lowered != 1:
+            raise PaymentExceedsOpen(details={"invoice_id": invoice.id, "amount_fen": amount_fen})
+        _entry(invoice.customer_id, invoice.id, "credit_note", -amount_fen)
+        _add_to_balance(invoice.customer_id, -amount_fen)
+
+
+def refund_settled(invoice: Invoice, amount_fen: int, payment_out_id: int) -> None:
+    """Money paid back on a settled invoice: a credit note and the payout cancel out on the balance."""
+    with transaction():
+        ArEntry.insert_many(
+            [
+                {
+                    "customer": invoice.customer_id,
+                    "invoice": invoice.id,
+                    "payment": payment_out_id,
+                    "kind": "refund",
+                    "amount_fen": amount_fen,
+                },
+                {
+                    "customer": invoice.customer_id,
+                    "invoice": invoice.id,
+                    "kind": "credit_note",
+                    "amount_fen": -amount_fen,
+                },
+            ]
+        ).execute()
+
+
+def collect(
+    customer_id: int,
+    amount_fen: int,
+    method: str,
+    reference: str,
+    *,
+    invoice_ids: Sequence[int] | None = None,
+) -> Payment:
+    """A collection on account: money in, allocated to open invoices oldest due first, Dr money / Cr 1122.
+
+    Idempotent per `reference`: the same collection twice is applied once.
+    """
+    check_amount(amount_fen)
+    check_method(method)
+    with transaction():
+        customer = Customer.get_or_none(Customer.id == customer_id)
+        if customer is None:
+            raise UnknownCustomer(details={"customer_id": customer_id})
+        payment, created = record_money(
+            customer_id, amount_fen, method, reference, direction="in", order_id=None
+        )
+        if not created:
+            return payment
+        query = Invoice.select().where((Invoice.customer == customer_id) & (Invoice.open_fen > 0))
+        if invoice_ids is not None:
+            query = query.where(Invoice.id.in_(list(invoice_ids)))
+        query = query.order_by(Invoice.due_on, Invoice.id)
+        if is_postgres():
+            query = query.for_update()
+        invoices = list(query)
+        open_total = sum(inv.open_fen for inv in invoices)
+        if amount_fen > open_total:
+            raise PaymentExceedsOpen(details={"open_fen": open_total, "amount_fen": amount_fen})
+        left = amount_fen
+        for invoice in invoices:
+            if left == 0:
+                break
+            part = min(left, invoice.open_fen)
+            Invoice.update(open_fen=Invoice.open_fen - part).where(Invoice.id == invoice.id).execute()
+            _entry(customer_id, invoice.id, "payment", -part, payment.id)
+            if invoice.order_id is not None:
+                Order.update(paid_fen=Order.paid_fen + part).where(Order.id == invoice.order_id).execute()
+            left -= part
+        _add_to_balance(customer_id, -amount_fen)
+        post_entry(
+            "receivable.collected",
+            [Dr(chart.MONEY_ACCOUNT[method], amount_fen), Cr(chart.RECEIVABLES, amount_fen, customer_id)],
+            memo=f"收款 {reference}",
+            source_type="payment",
+            source_id=payment.id,
+        )
+    return payment
+
+
+def invoice_for_order(order_id: int) -> Invoice | None:
+    return Invoice.get_or_none(Invoice.order == order_id)
+
+
+def open_items(customer_id: int) -> list[Invoice]:
+    return list(
+        Invoice.select()
+        .where((Invoice.customer == customer_id) & (Invoice.open_fen > 0))
+        .order_by(Invoice.due_on, Invoice.id)
+    )
+
+
+def balance_of(customer_id: int) -> int:
+    return int(Customer.select(Customer.balance_fen).where(Customer.id == customer_id).scalar() or 0)

@@ -1,0 +1,115 @@
+"""Catalog and customer verbs: products, SKUs, warehouses, customers."""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from backend.auth.models import User
+from backend.db import transaction
+from backend.errors import NotFound
+from backend.receivables.services import MAX_AMOUNT_FEN
+from store.errors import (
+    CustomerLinkTaken,
+    DuplicateBarcode,
+    DuplicateWarehouse,
+    InvalidCustomer,
+    UnknownProduct,
+)
+from store.models import CUSTOMER_KINDS, Customer, Product, Sku, Warehouse
+
+WALK_IN_NAME = "散客"
+
+
+def create_product(name: str) -> Product:
+    with transaction():
+        return Product.create(name=name)
+
+
+def create_sku(
+    product_id: int,
+    *,
+    name: str,
+    price_fen: int,
+    vat_rate_bp: int = 1300,
+    unit: str = "件",
+    barcode: str | None = None,
+    distributor_price_fen: int | None = None,
+) -> Sku:
+    with transaction():
+        if not Product.select().where(Product.id == product_id).exists():
+            raise UnknownProduct(details={"product_id": product_id})
+        try:
+            with transaction():
+                return Sku.create(
+                    product=product_id,
+                    name=name,
+                    price_fen=price_fen,
+                    vat_rate_bp=vat_rate_bp,
+                    unit=unit,
+                    barcode=barcode,
+                    distributor_price_fen=distributor_price_fen,
+                )
+        except pw.IntegrityError:
+            raise DuplicateBarcode(details={"barcode": barcode})
+
+
+def create_warehouse(code: str, name: str) -> Warehouse:
+    try:
+        with transaction():
+            return Warehouse.create(code=code, name=name)
+    except pw.IntegrityError:
+        raise DuplicateWarehouse(details={"code": code})
+
+
+def create_customer(
+    kind: str,
+    name: str,
+    *,
+    phone: str | None = None,
+    user_id: int | None = None,
+    credit_limit_fen: int = 0,
+    payment_terms_days: int = 0,
+) -> Customer:
+    if kind not in CUSTOMER_KINDS:
+        raise InvalidCustomer(details={"kind": kind})
+    if not 0 <= credit_limit_fen <= MAX_AMOUNT_FEN or not 0 <= payment_terms_days <= 365:
+        raise InvalidCustomer(
+            details={"credit_limit_fen": credit_limit_fen, "payment_terms_days": payment_terms_days}
+        )
+    if kind == "walk_in" and (credit_limit_fen or user_id):
+        raise InvalidCustomer("Walk-in customers buy without credit or login", "散客不能赊账或绑定账号")
+    with transaction():
+        if user_id is not None and not User.select().where(User.id == user_id).exists():
+            raise InvalidCustomer(details={"user_id": user_id})
+        try:
+            with transaction():
+                return Customer.create(
+                    kind=kind,
+                    name=name,
+                    phone=phone,
+                    user=user_id,
+                    credit_limit_fen=credit_limit_fen,
+                    payment_terms_days=payment_terms_days,
+                )
+        except pw.IntegrityError:
+            raise CustomerLinkTaken(details={"user_id": user_id})
+
+
+def walk_in_customer() -> Customer:
+    """The shared walk-in customer for counter sales without a named buyer (made on first use)."""
+    found = Customer.select().where(Customer.kind == "walk_in").order_by(Customer.id).first()
+    if found is not None:
+        return found
+    with transaction():
+        return Customer.create(kind="walk_in", name=WALK_IN_NAME)
+
+
+def customer_of_user(user_id: int) -> Customer:
+    customer = Customer.get_or_none(Customer.user == user_id)
+    if customer is None:
+        raise NotFound("No customer record for this login", "该账号没有客户档案", code="no_customer_record")
+    return customer
+
+
+def default_warehouse() -> Warehouse | None:
+    return Warehouse.select().order_by(Warehouse.id).first()

@@ -1,0 +1,122 @@
+"""The minimal catalog (products, SKUs, warehouses), customers, and the orders every channel shares.
+
+Money is integer fen; VAT rates are basis points (1300 = 13%). Order lines snapshot the price and
+VAT rate at order time, so later price changes never rewrite a sale.
+"""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from backend import clock
+from backend.auth.models import User
+from backend.db import BaseModel
+
+CUSTOMER_KINDS = ("walk_in", "member", "distributor")
+CHANNELS = ("miniprogram", "distributor", "counter")
+ORDER_STATUSES = (
+    "pending_payment",
+    "on_account",
+    "paid",
+    "shipped",
+    "completed",
+    "cancelled",
+    "partially_refunded",
+    "refunded",
+)
+
+
+class Product(BaseModel):
+    name = pw.CharField(max_length=128)
+    created_at = pw.DateTimeField(default=clock.now)
+
+
+class Sku(BaseModel):
+    product = pw.ForeignKeyField(Product, backref="skus", on_delete="RESTRICT")
+    name = pw.CharField(max_length=128)
+    barcode = pw.CharField(max_length=32, null=True, unique=True)
+    unit = pw.CharField(max_length=16, default="件")
+    price_fen = pw.BigIntegerField()  # VAT-inclusive retail price
+    distributor_price_fen = pw.BigIntegerField(null=True)  # VAT-inclusive; null = retail price
+    vat_rate_bp = pw.IntegerField(default=1300)
+    active = pw.BooleanField(default=True)
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [
+            pw.Check("price_fen >= 0"),
+            pw.Check("distributor_price_fen IS NULL OR distributor_price_fen >= 0"),
+            pw.Check("vat_rate_bp >= 0 AND vat_rate_bp <= 10000"),
+        ]
+
+
+class Warehouse(BaseModel):
+    code = pw.CharField(max_length=32, unique=True)
+    name = pw.CharField(max_length=64)
+    created_at = pw.DateTimeField(default=clock.now)
+
+
+class Customer(BaseModel):
+    kind = pw.CharField(max_length=16, index=True)  # walk_in | member | distributor
+    name = pw.CharField(max_length=128)
+    phone = pw.CharField(max_length=20, null=True)
+    # The login behind a member or distributor, so they see only their own orders and invoices.
+    user = pw.ForeignKeyField(User, null=True, unique=True, on_delete="SET NULL")
+    credit_limit_fen = pw.BigIntegerField(default=0)
+    payment_terms_days = pw.IntegerField(default=0)
+    # Cache of the sum of this customer's receivable entries (what they owe), kept in SQL.
+    balance_fen = pw.BigIntegerField(default=0)
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [
+            pw.Check("credit_limit_fen >= 0"),
+            pw.Check("payment_terms_days >= 0"),
+            pw.Check("kind IN ('walk_in', 'member', 'distributor')"),
+        ]
+
+
+class Order(BaseModel):
+    channel = pw.CharField(max_length=16)  # miniprogram | distributor | counter
+    customer = pw.ForeignKeyField(Customer, backref="orders", on_delete="RESTRICT")
+    warehouse = pw.ForeignKeyField(Warehouse, on_delete="RESTRICT")
+    status = pw.CharField(max_length=20, index=True)
+    total_fen = pw.BigIntegerField()  # VAT-inclusive
+    vat_fen = pw.BigIntegerField()
+    paid_fen = pw.BigIntegerField(default=0)
+    refunded_fen = pw.BigIntegerField(default=0)
+    refunded_vat_fen = pw.BigIntegerField(default=0)
+    placed_by = pw.IntegerField(null=True)  # user id of the caller (staff, customer, distributor)
+    created_at = pw.DateTimeField(default=clock.now)
+    paid_at = pw.DateTimeField(null=True)
+    shipped_at = pw.DateTimeField(null=True)
+    closed_at = pw.DateTimeField(null=True)  # cancelled, refunded or completed
+
+    class Meta:
+        table_name = "sales_order"  # "order" is reserved in SQL
+        constraints = [
+            pw.Check("total_fen >= 0"),
+            pw.Check("vat_fen >= 0 AND vat_fen <= total_fen"),
+            pw.Check("paid_fen >= 0"),
+            pw.Check("refunded_fen >= 0 AND refunded_fen <= paid_fen"),
+            pw.Check("channel IN ('miniprogram', 'distributor', 'counter')"),
+        ]
+
+
+class OrderLine(BaseModel):
+    order = pw.ForeignKeyField(Order, backref="lines", on_delete="CASCADE")
+    sku = pw.ForeignKeyField(Sku, on_delete="RESTRICT")
+    quantity = pw.IntegerField()
+    unit_price_fen = pw.BigIntegerField()  # snapshot at order time, VAT-inclusive
+    vat_rate_bp = pw.IntegerField()  # snapshot
+    total_fen = pw.BigIntegerField()
+    net_fen = pw.BigIntegerField()
+    vat_fen = pw.BigIntegerField()
+    cost_fen = pw.BigIntegerField(null=True)  # moving-average cost at issue; a return uses it back
+
+    class Meta:
+        constraints = [
+            pw.Check("quantity > 0"),
+            pw.Check("unit_price_fen >= 0"),
+            pw.Check("net_fen + vat_fen = total_fen"),
+        ]

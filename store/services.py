@@ -1,0 +1,458 @@
+"""The path of a sale: one function per business event, one transaction each, for every channel.
+
+    place_order        -> order pending payment, stock reserved
+    capture_payment    -> order paid, invoice posted and settled, voucher Dr money / Cr 5001, 2221
+    sell_on_account    -> order on account, stock reserved, open invoice due after terms,
+                          voucher Dr 1122 / Cr 5001, 2221 (credit limit checked in SQL)
+    counter_cash_sale  -> place_order + capture_payment(cash) as one event at the counter
+    fulfil_order       -> stock issued at moving-average cost, voucher Dr 5401 / Cr 1405
+    cancel_order       -> reservation released (and an on-account invoice credited)
+    refund_order       -> money, receivables and (on a full refund) stock reversed
+
+Each event locks the order row first, so two events on one order apply one after the other, and
+calls inventory, receivables and the ledger directly. Effects outside the database go to the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+from backend import clock
+from backend.db import is_postgres, transaction
+from backend.inventory import services as inventory
+from backend.inventory.services import Want
+from backend.jobs.outbox import enqueue
+from backend.ledger import chart
+from backend.ledger.services import Cr, Dr, Line, post_entry
+from backend.money import round_half_up_div, split_vat
+from backend.receivables import services as receivables
+from backend.receivables.errors import PaymentReferenceReused, UnknownCustomer
+from backend.receivables.models import Payment
+from store import catalog, pricing
+from store.errors import (
+    AmountMismatch,
+    EmptyOrder,
+    InvalidTransition,
+    OrderNotFound,
+    RefundExceedsPaid,
+    TooManyLines,
+    UnknownSku,
+    UnknownWarehouse,
+)
+from store.models import CHANNELS, Customer, Order, OrderLine, Sku, Warehouse
+
+MAX_LINES = 100
+REFUNDABLE = ("paid", "shipped", "completed", "partially_refunded", "on_account")
+
+
+class Item(NamedTuple):
+    sku_id: int
+    quantity: int
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _locked_order(order_id: int) -> Order:
+    query = Order.select().where(Order.id == order_id)
+    if is_postgres():  # SQLite's IMMEDIATE transaction already serializes writers
+        query = query.for_update()
+    order = query.first()
+    if order is None:
+        raise OrderNotFound(details={"order_id": order_id})
+    return order
+
+
+def _refuse(order: Order, action: str, why: str = "") -> InvalidTransition:
+    return InvalidTransition(
+        f"Cannot {action} an order that is {order.status}" + (f": {why}" if why else ""),
+        f"订单状态为 {order.status}，不能{action}",
+        details={"order_id": order.id, "status": order.status, "action": action},
+    )
+
+
+def _wants(order: Order) -> list[Want]:
+    return [Want(line.sku_id, order.warehouse_id, line.quantity) for line in order.lines]
+
+
+def _customer(customer_id: int | None) -> Customer:
+    if customer_id is None:
+        return catalog.walk_in_customer()
+    customer = Customer.get_or_none(Customer.id == customer_id)
+    if customer is None:
+        raise UnknownCustomer(details={"customer_id": customer_id})
+    return customer
+
+
+def _warehouse(warehouse_id: int | None) -> Warehouse:
+    warehouse = (
+        catalog.default_warehouse()
+        if warehouse_id is None
+        else Warehouse.get_or_none(Warehouse.id == warehouse_id)
+    )
+    if warehouse is None:
+        raise UnknownWarehouse(details={"warehouse_id": warehouse_id})
+    return warehouse
+
+
+def _merged_items(items: Iterable[Item | Sequence[int] | dict[str, Any]]) -> dict[int, int]:
+    merged: dict[int, int] = {}
+    count = 0
+    for raw in items:
+        count += 1
+        sku_id, quantity = (raw["sku_id"], raw["quantity"]) if isinstance(raw, dict) else (raw[0], raw[1])
+        inventory.check_quantity(quantity)
+        if not isinstance(sku_id, int) or isinstance(sku_id, bool):
+            raise UnknownSku(details={"sku_id": str(sku_id)})
+        merged[sku_id] = merged.get(sku_id, 0) + quantity
+    if count == 0:
+        raise EmptyOrder()
+    if count > MAX_LINES:
+        raise TooManyLines(details={"max_lines": MAX_LINES})
+    for quantity in merged.values():
+        inventory.check_quantity(quantity)
+    return merged
+
+
+def _create_order(
+    customer: Customer,
+    items: Iterable[Item | Sequence[int] | dict[str, Any]],
+    *,
+    channel: str,
+    status: str,
+    warehouse_id: int | None,
+    placed_by: int | None,
+) -> Order:
+    """Price the lines on the server (a snapshot), write the order, reserve its stock."""
+    if channel not in CHANNELS:
+        raise InvalidTransition(
+            f"Unknown channel {channel!r}", f"未知渠道 {channel}", code="invalid_channel", status=422
+        )
+    merged = _merged_items(items)
+    warehouse = _warehouse(warehouse_id)
+    skus = {s.id: s for s in Sku.select().where(Sku.id.in_(list(merged)) & (Sku.active == True))}  # noqa: E712
+    missing = sorted(set(merged) - set(skus))
+    if missing:
+        raise UnknownSku(details={"sku_ids": missing})
+    rows = []
+    for sku_id in sorted(merged):
+        sku, quantity = skus[sku_id], merged[sku_id]
+        price = pricing.unit_price_fen(sku, customer)
+        total = price * quantity
+        net, vat = split_vat(total, sku.vat_rate_bp)
+        rows.append(
+            {
+                "sku": sku_id,
+                "quantity": quantity,
+                "unit_price_fen": price,
+                "vat_rate_bp": sku.vat_rate_bp,
+                "total_fen": total,
+                "net_fen": net,
+                "vat_fen": vat,
+            }
+        )
+    order_id = Order.insert(
+        channel=channel,
+        customer=customer.id,
+        warehouse=warehouse.id,
+        status=status,
+        total_fen=sum(r["total_fen"] for r in rows),
+        vat_fen=sum(r["vat_fen"] for r in rows),
+        placed_by=placed_by,
+    ).execute()
+    OrderLine.insert_many([{**r, "order": order_id} for r in rows]).execute()
+    inventory.reserve(
+        [Want(r["sku"], warehouse.id, r["quantity"]) for r in rows],
+        order_id=order_id,
+        reference=f"order:{order_id}",
+    )
+    return Order.get_by_id(order_id)
+
+
+def _sale_lines(order: Order, debit_account: str, customer_id: int | None = None) -> list[Line]:
+    return [
+        Dr(debit_account, order.total_fen, customer_id),
+        Cr(chart.REVENUE, order.total_fen - order.vat_fen),
+        Cr(chart.OUTPUT_VAT, order.vat_fen),
+    ]
+
+
+def _set(order_id: int, **fields: Any) -> Order:
+    Order.update(**fields).where(Order.id == order_id).execute()
+    return Order.get_by_id(order_id)
+
+
+# ---------------------------------------------------------------- events
+
+
+def place_order(
+    customer_id: int | None,
+    items: Iterable[Item | Sequence[int] | dict[str, Any]],
+    *,
+    channel: str,
+    warehouse_id: int | None = None,
+    placed_by: int | None = None,
+) -> Order:
+    """An order waiting for payment; its stock is reserved now (InsufficientStock otherwise)."""
+    with transaction():
+        customer = _customer(customer_id)
+        return _create_order(
+            customer,
+            items,
+            channel=channel,
+            status="pending_payment",
+            warehouse_id=warehouse_id,
+            placed_by=placed_by,
+        )
+
+
+def sell_on_account(
+    customer_id: int,
+    items: Iterable[Item | Sequence[int] | dict[str, Any]],
+    *,
+    channel: str,
+    warehouse_id: int | None = None,
+    placed_by: int | None = None,
+) -> Order:
+    """A sale on credit: reserved stock, an open invoice due after the customer's terms, Dr 1122."""
+    with transaction():
+        customer = _customer(customer_id)
+        order = _create_order(
+            customer,
+            items,
+            channel=channel,
+            status="on_account",
+            warehouse_id=warehouse_id,
+            placed_by=placed_by,
+        )
+        receivables.post_open_invoice(customer, order.id, order.total_fen)
+        post_entry(
+            "order.on_account",
+            _sale_lines(order, chart.RECEIVABLES, customer.id),
+            memo=f"赊销 订单 {order.id}",
+            source_type="order",
+            source_id=order.id,
+        )
+        return order
+
+
+def capture_payment(order_id: int, amount_fen: int, method: str, reference: str) -> Order:
+    """Money for an order pending payment. Idempotent per `reference`: a repeat returns the same order.
+
+    The amount must equal the amount due; the invoice is posted and settled at once and the voucher
+    debits the money account of the method (cash 1001, bank 1002, WeChat clearing 1012).
+    """
+    receivables.check_amount(amount_fen)
+    receivables.check_method(method)
+    with transaction():
+        order = _locked_order(order_id)
+        earlier = Payment.get_or_none(Payment.reference == reference)
+        if earlier is not None:
+            if (earlier.order_id, earlier.amount_fen, earlier.method, earlier.direction) != (
+                order.id,
+                amount_fen,
+                method,
+                "in",
+            ):
+                raise PaymentReferenceReused(details={"reference": reference})
+            return order
+        if order.status != "pending_payment":
+            raise _refuse(order, "pay")
+        if amount_fen != order.total_fen:
+            raise AmountMismatch(details={"amount_fen": amount_fen, "due_fen": order.total_fen})
+        payment, _ = receivables.record_money(
+            order.customer_id, amount_fen, method, reference, direction="in", order_id=order.id
+        )
+        receivables.post_settled_invoice(order.customer_id, order.id, amount_fen, payment.id)
+        post_entry(
+            "order.paid",
+            _sale_lines(order, chart.MONEY_ACCOUNT[method]),
+            memo=f"销售收款 订单 {order.id} {method} {reference}",
+            source_type="order",
+            source_id=order.id,
+        )
+        enqueue("order.paid_receipt", {"order_id": order.id}, dedupe_key=f"order.paid_receipt:{order.id}")
+        return _set(order.id, status="paid", paid_fen=amount_fen, paid_at=clock.now())
+
+
+def counter_cash_sale(
+    customer_id: int | None,
+    items: Iterable[Item | Sequence[int] | dict[str, Any]],
+    *,
+    reference: str,
+    method: str = "cash",
+    warehouse_id: int | None = None,
+    placed_by: int | None = None,
+) -> Order:
+    """Bill and collect at the counter in one event: place the order and capture its full amount."""
+    with transaction():
+        order = place_order(
+            customer_id, items, channel="counter", warehouse_id=warehouse_id, placed_by=placed_by
+        )
+        return capture_payment(order.id, order.total_fen, method, reference)
+
+
+def fulfil_order(order_id: int) -> Order:
+    """Hand over the goods: issue reserved stock at moving-average cost and post Dr 5401 / Cr 1405."""
+    with transaction():
+        order = _locked_order(order_id)
+        if order.shipped_at is not None or order.status not in ("paid", "on_account", "partially_refunded"):
+            why = "it must be paid first" if order.status == "pending_payment" else ""
+            raise _refuse(order, "fulfil", why)
+        lines = list(order.lines)
+        costs = inventory.issue(_wants(order), order_id=order.id, reference=f"order:{order.id}")
+        for line in lines:
+            OrderLine.update(cost_fen=costs[line.sku_id]).where(OrderLine.id == line.id).execute()
+        total_cost = sum(costs.values())
+        if total_cost:
+            post_entry(
+                "order.shipped",
+                [Dr(chart.COGS, total_cost), Cr(chart.INVENTORY, total_cost)],
+                memo=f"销售出库 订单 {order.id}",
+                source_type="order",
+                source_id=order.id,
+            )
+        return _set(order.id, status="shipped", shipped_at=clock.now())
+
+
+def complete_order(order_id: int) -> Order:
+    """The customer has the goods; nothing moves in the books."""
+    with transaction():
+        order = _locked_order(order_id)
+        if order.status != "shipped":
+            raise _refuse(order, "complete")
+        return _set(order.id, status="completed", closed_at=clock.now())
+
+
+def cancel_order(order_id: int) -> Order:
+    """Release the reservation. An unpaid on-account order also gets its invoice credited in full."""
+    with transaction():
+        order = _locked_order(order_id)
+        if order.shipped_at is not None or order.status not in ("pending_payment", "on_account"):
+            why = "refund it instead" if order.status in ("paid", "partially_refunded") else ""
+            raise _refuse(order, "cancel", why)
+        if order.status == "on_account":
+            invoice = receivables.invoice_for_order(order.id)
+            if invoice is None or invoice.open_fen != invoice.amount_fen:
+                raise _refuse(order, "cancel", "part of its invoice is already paid")
+            receivables.credit_open_invoice(invoice, invoice.amount_fen)
+            post_entry(
+                "order.cancelled",
+                [
+                    Dr(chart.REVENUE, order.total_fen - order.vat_fen),
+                    Dr(chart.OUTPUT_VAT, order.vat_fen),
+                    Cr(chart.RECEIVABLES, order.total_fen, order.customer_id),
+                ],
+                memo=f"赊销取消 订单 {order.id}",
+                source_type="order",
+                source_id=order.id,
+            )
+        inventory.release(_wants(order), order_id=order.id, reference=f"order:{order.id}")
+        return _set(order.id, status="cancelled", closed_at=clock.now())
+
+
+def refund_order(
+    order_id: int, amount_fen: int | None = None, *, reference: str, method: str | None = None
+) -> Order:
+    """Pay money back. Idempotent per `reference`.
+
+    Revenue and output VAT are reversed in proportion; the last fen of VAT goes with the refund that
+    completes the order. A refund of everything also reverses the stock: goods already shipped come
+    back at the cost they left with (Dr 1405 / Cr 5401), goods not shipped are released.
+    """
+    with transaction():
+        order = _locked_order(order_id)
+        earlier = Payment.get_or_none(Payment.reference == reference)
+        if earlier is not None:
+            if (
+                earlier.order_id != order.id
+                or earlier.direction != "out"
+                or (amount_fen is not None and earlier.amount_fen != amount_fen)
+            ):
+                raise PaymentReferenceReused(details={"reference": reference})
+            return order
+        if order.status == "refunded":
+            raise _refuse(order, "refund")
+        refundable = order.paid_fen - order.refunded_fen
+        amount = refundable if amount_fen is None else receivables.check_amount(amount_fen)
+        if amount <= 0 or amount > refundable:  # also an order never paid (pending, cancelled)
+            raise RefundExceedsPaid(details={"amount_fen": amount, "refundable_fen": refundable})
+        if order.status not in REFUNDABLE:
+            raise _refuse(order, "refund")
+        invoice = receivables.invoice_for_order(order.id)
+        if invoice is None or invoice.open_fen != 0:
+            raise _refuse(order, "refund", "its invoice is not settled")
+        everything = order.refunded_fen + amount == order.total_fen
+        vat_left = order.vat_fen - order.refunded_vat_fen
+        vat = (
+            vat_left
+            if everything
+            else min(vat_left, round_half_up_div(amount * order.vat_fen, order.total_fen))
+        )
+        method = method or _first_method(order) or "cash"
+        payout, _ = receivables.record_money(
+            order.customer_id, amount, method, reference, direction="out", order_id=order.id
+        )
+        receivables.refund_settled(invoice, amount, payout.id)
+        post_entry(
+            "order.refunded",
+            [
+                Dr(chart.REVENUE, amount - vat),
+                Dr(chart.OUTPUT_VAT, vat),
+                Cr(chart.MONEY_ACCOUNT[method], amount),
+            ],
+            memo=f"销售退款 订单 {order.id} {reference}",
+            source_type="order",
+            source_id=order.id,
+        )
+        if everything:
+            _reverse_stock(order)
+        enqueue(
+            "order.refund_notice",
+            {"order_id": order.id, "amount_fen": amount},
+            dedupe_key=f"refund:{reference}",
+        )
+        return _set(
+            order.id,
+            status="refunded" if everything else "partially_refunded",
+            refunded_fen=Order.refunded_fen + amount,
+            refunded_vat_fen=Order.refunded_vat_fen + vat,
+            closed_at=clock.now() if everything else None,
+        )
+
+
+def _first_method(order: Order) -> str | None:
+    first = (
+        Payment.select(Payment.method)
+        .where((Payment.order == order.id) & (Payment.direction == "in"))
+        .order_by(Payment.id)
+        .first()
+    )
+    return first.method if first else None
+
+
+def _reverse_stock(order: Order) -> None:
+    reference = f"order:{order.id}"
+    if order.shipped_at is None:
+        inventory.release(_wants(order), order_id=order.id, reference=reference)
+        return
+    total_cost = 0
+    for line in order.lines:
+        cost = int(line.cost_fen or 0)
+        inventory.return_to_stock(
+            line.sku_id, order.warehouse_id, line.quantity, cost, order_id=order.id, reference=reference
+        )
+        total_cost += cost
+    if total_cost:
+        post_entry(
+            "order.returned",
+            [Dr(chart.INVENTORY, total_cost), Cr(chart.COGS, total_cost)],
+            memo=f"退货入库 订单 {order.id}",
+            source_type="order",
+            source_id=order.id,
+        )
+
+
+def orders_of_customer(customer_id: int) -> Any:
+    return Order.select().where(Order.customer == customer_id)
