@@ -16,7 +16,7 @@ from backend.auth.models import User
 from backend.db import transaction
 
 # Each domain that has demo data adds "module:function" here; called in order with no arguments.
-SEEDERS: tuple[str, ...] = ()
+SEEDERS: tuple[str, ...] = ("store.demo:seed",)
 
 DEMO_ACCOUNTS = (
     ("owner", "owner", "老板 Owner", "13800000001"),

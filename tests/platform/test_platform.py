@@ -101,6 +101,16 @@ def test_demo_data_loads_once_and_checks_clean(app, settings):
     assert first == second and set(first) == {"owner", "staff", "distributor"}
     assert User.select().count() == 3
     assert all(r.ok for r in checks.run_all())
+    # The demo shop's figures, to the fen: the distributor restocked 10 cases at 82.00 and 2 bottles at
+    # 969.00 on credit (2758.00) and paid 500.00 by transfer; the counter sold 6 cans and 2 waters.
+    from backend.inventory.models import StockLevel
+    from store.models import Customer, Order, Sku
+
+    distributor = Customer.get(Customer.kind == "distributor")
+    assert distributor.balance_fen == 275_800 - 50_000
+    assert sorted(o.total_fen for o in Order.select()) == [6 * 450 + 2 * 200, 275_800]
+    on_hand = {s.barcode: StockLevel.get(StockLevel.sku == s.id).on_hand for s in Sku.select()}
+    assert on_hand == {"6901035603850": 474, "6901035603867": 30, "6921168509256": 598, "6901382000010": 22}
 
 
 def test_every_creating_post_takes_an_idempotency_key(client):
@@ -115,6 +125,8 @@ def test_every_creating_post_takes_an_idempotency_key(client):
     missing = [
         path
         for path in creating
-        if not any(p.get("name") == "Idempotency-Key" for p in spec["paths"][path]["post"].get("parameters", []))
+        if not any(
+            p.get("name") == "Idempotency-Key" for p in spec["paths"][path]["post"].get("parameters", [])
+        )
     ]
     assert missing == []
