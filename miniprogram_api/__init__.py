@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask import Flask
 
 from miniprogram_api import api as api_module
-from miniprogram_api import auth, health, users
+from miniprogram_api import auth, catalog, health, orders, receivables, users
 from miniprogram_api.security import check_every_view_declares_access
 
-BLUEPRINTS = (auth.blp, users.blp)
+BLUEPRINTS = (auth.blp, users.blp, catalog.blp, orders.blp, receivables.blp)
 
 
 def register(app: Flask) -> None:

@@ -1,0 +1,219 @@
+"""Orders from every channel: the counter (staff), the mini-program (customers) and distributors.
+
+Prices are decided on the server: a line carries only a SKU and a quantity, and marshmallow rejects
+any other field (a client-sent `unit_price_fen` is a 422 and creates nothing).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import marshmallow as ma
+
+from backend.errors import ValidationFailed
+from miniprogram_api.api import Blueprint
+from miniprogram_api.idempotency import idempotent
+from miniprogram_api.pagination import PageArgs, page, page_schema
+from miniprogram_api.security import STAFF, access, current_user
+from store import catalog
+from store import services as sales
+from store.errors import OrderNotFound
+from store.models import Order, OrderLine
+
+blp = Blueprint("orders", __name__, url_prefix="/api", description="订单 Orders from every channel")
+
+BUYERS = ("customer", "distributor")
+ANY_ROLE = ("customer", "distributor", "staff", "owner")
+
+
+class ItemIn(ma.Schema):
+    sku_id = ma.fields.Integer(required=True, strict=True)
+    quantity = ma.fields.Integer(required=True, strict=True)  # range checked by the domain (invalid_quantity)
+
+
+class OrderIn(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ItemIn), required=True)
+    customer_id = ma.fields.Integer(
+        load_default=None, metadata={"description": "staff only; omit for walk-in"}
+    )
+    warehouse_id = ma.fields.Integer(load_default=None)
+    on_account = ma.fields.Boolean(
+        load_default=False, metadata={"description": "sell on credit (open invoice)"}
+    )
+
+
+class CounterSaleIn(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ItemIn), required=True)
+    customer_id = ma.fields.Integer(load_default=None)
+    warehouse_id = ma.fields.Integer(load_default=None)
+
+
+class CashPaymentIn(ma.Schema):
+    amount_fen = ma.fields.Integer(required=True, strict=True)
+
+
+class RefundIn(ma.Schema):
+    amount_fen = ma.fields.Integer(
+        load_default=None, strict=True, metadata={"description": "omit: all that is left"}
+    )
+    method = ma.fields.String(
+        load_default=None, validate=ma.validate.OneOf(["cash", "wechat", "bank_transfer"])
+    )
+
+
+class LineOut(ma.Schema):
+    id = ma.fields.Integer()
+    sku_id = ma.fields.Integer()
+    quantity = ma.fields.Integer()
+    unit_price_fen = ma.fields.Integer()
+    vat_rate_bp = ma.fields.Integer()
+    total_fen = ma.fields.Integer()
+    net_fen = ma.fields.Integer()
+    vat_fen = ma.fields.Integer()
+
+
+class OrderOut(ma.Schema):
+    id = ma.fields.Integer()
+    channel = ma.fields.String()
+    customer_id = ma.fields.Integer()
+    warehouse_id = ma.fields.Integer()
+    status = ma.fields.String()
+    total_fen = ma.fields.Integer()
+    vat_fen = ma.fields.Integer()
+    paid_fen = ma.fields.Integer()
+    refunded_fen = ma.fields.Integer()
+    created_at = ma.fields.DateTime()
+    paid_at = ma.fields.DateTime(allow_none=True)
+    shipped_at = ma.fields.DateTime(allow_none=True)
+    lines = ma.fields.Method("dump_lines")
+
+    def dump_lines(self, order: Order) -> list[dict[str, Any]]:
+        return LineOut(many=True).dump(order.lines.order_by(OrderLine.id))
+
+
+OrderPage = page_schema(OrderOut, "OrderPage")
+
+
+def _visible_order(order_id: int) -> Order:
+    """Staff see every order; a customer or distributor only their own (anyone else's is a 404)."""
+    order = Order.get_or_none(Order.id == order_id)
+    user = current_user()
+    if order is None or (
+        user.role not in STAFF and order.customer_id != catalog.customer_of_user(user.id).id
+    ):
+        raise OrderNotFound(details={"order_id": order_id})
+    return order
+
+
+def _reference(prefix: str) -> str:
+    return f"{prefix}:{uuid.uuid4().hex}"
+
+
+@blp.route("/orders", methods=["POST"])
+@access(*ANY_ROLE)
+@idempotent
+@blp.arguments(OrderIn)
+@blp.response(201, OrderOut)
+def place_order(data: dict[str, Any]) -> Any:
+    """下单 Place an order; its stock is reserved. `on_account` sells on credit (distributors, staff)."""
+    user = current_user()
+    if user.role in STAFF:
+        channel, customer_id = "counter", data["customer_id"]
+    else:
+        if data["customer_id"] is not None:
+            raise ValidationFailed(
+                "customer_id is for staff only", "只有员工可以指定客户", code="customer_not_allowed"
+            )
+        customer_id = catalog.customer_of_user(user.id).id
+        channel = "distributor" if user.role == "distributor" else "miniprogram"
+    if data["on_account"]:
+        if customer_id is None:
+            raise ValidationFailed(
+                "A sale on account needs a customer", "赊销必须指定客户", code="customer_required"
+            )
+        return sales.sell_on_account(
+            customer_id, data["items"], channel=channel, warehouse_id=data["warehouse_id"], placed_by=user.id
+        )
+    return sales.place_order(
+        customer_id, data["items"], channel=channel, warehouse_id=data["warehouse_id"], placed_by=user.id
+    )
+
+
+@blp.route("/counter-sales", methods=["POST"])
+@access(*STAFF)
+@idempotent
+@blp.arguments(CounterSaleIn)
+@blp.response(201, OrderOut)
+def counter_sale(data: dict[str, Any]) -> Any:
+    """柜台现金销售 Bill and take cash at the counter in one step: order placed and paid."""
+    return sales.counter_cash_sale(
+        data["customer_id"],
+        data["items"],
+        reference=_reference("counter"),
+        warehouse_id=data["warehouse_id"],
+        placed_by=current_user().id,
+    )
+
+
+@blp.route("/orders", methods=["GET"])
+@access(*ANY_ROLE)
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, OrderPage)
+def list_orders(args: dict[str, Any]) -> Any:
+    """订单列表 Orders, newest first: staff see all, customers and distributors their own."""
+    user = current_user()
+    query = Order.select()
+    if user.role not in STAFF:
+        query = sales.orders_of_customer(catalog.customer_of_user(user.id).id)
+    return page(query, Order.id, args)
+
+
+@blp.route("/orders/<int:order_id>", methods=["GET"])
+@access(*ANY_ROLE)
+@blp.response(200, OrderOut)
+def get_order(order_id: int) -> Any:
+    """订单详情 One order with its lines (another customer's order is a 404)."""
+    return _visible_order(order_id)
+
+
+@blp.route("/orders/<int:order_id>/cash-payment", methods=["POST"])
+@access(*STAFF)
+@idempotent
+@blp.arguments(CashPaymentIn)
+@blp.response(200, OrderOut)
+def cash_payment(data: dict[str, Any], order_id: int) -> Any:
+    """收现金 Take the order's amount due in cash at the counter (once per order)."""
+    _visible_order(order_id)
+    return sales.capture_payment(order_id, data["amount_fen"], "cash", f"cash:{order_id}")
+
+
+@blp.route("/orders/<int:order_id>/fulfil", methods=["POST"])
+@access(*STAFF)
+@blp.response(200, OrderOut)
+def fulfil(order_id: int) -> Any:
+    """发货/交付 Hand over the goods: stock issued at moving-average cost, COGS posted."""
+    _visible_order(order_id)
+    return sales.fulfil_order(order_id)
+
+
+@blp.route("/orders/<int:order_id>/cancel", methods=["POST"])
+@access(*ANY_ROLE)
+@blp.response(200, OrderOut)
+def cancel(order_id: int) -> Any:
+    """取消订单 Cancel an order not yet paid or shipped; its reservation is released."""
+    _visible_order(order_id)
+    return sales.cancel_order(order_id)
+
+
+@blp.route("/orders/<int:order_id>/refunds", methods=["POST"])
+@access(*STAFF)
+@idempotent
+@blp.arguments(RefundIn)
+@blp.response(200, OrderOut)
+def refund(data: dict[str, Any], order_id: int) -> Any:
+    """退款 Refund all or part of what was paid; a full refund also reverses the stock."""
+    _visible_order(order_id)
+    return sales.refund_order(
+        order_id, data["amount_fen"], reference=_reference("refund"), method=data["method"]
+    )
