@@ -152,7 +152,7 @@ def _create_order(
                 "vat_fen": vat,
             }
         )
-    order_id = Order.insert(
+    order = Order.create(
         channel=channel,
         customer=customer.id,
         warehouse=warehouse.id,
@@ -160,14 +160,14 @@ def _create_order(
         total_fen=sum(r["total_fen"] for r in rows),
         vat_fen=sum(r["vat_fen"] for r in rows),
         placed_by=placed_by,
-    ).execute()
-    OrderLine.insert_many([{**r, "order": order_id} for r in rows]).execute()
+    )
+    OrderLine.insert_many([{**r, "order": order.id} for r in rows]).execute()
     inventory.reserve(
         [Want(r["sku"], warehouse.id, r["quantity"]) for r in rows],
-        order_id=order_id,
-        reference=f"order:{order_id}",
+        order_id=order.id,
+        reference=f"order:{order.id}",
     )
-    return Order.get_by_id(order_id)
+    return order
 
 
 def _sale_lines(order: Order, debit_account: str, customer_id: int | None = None) -> list[Line]:
@@ -262,7 +262,13 @@ def capture_payment(order_id: int, amount_fen: int, method: str, reference: str)
         if amount_fen != order.total_fen:
             raise AmountMismatch(details={"amount_fen": amount_fen, "due_fen": order.total_fen})
         payment, _ = receivables.record_money(
-            order.customer_id, amount_fen, method, reference, direction="in", order_id=order.id
+            order.customer_id,
+            amount_fen,
+            method,
+            reference,
+            direction="in",
+            order_id=order.id,
+            looked_up=True,
         )
         receivables.post_settled_invoice(order.customer_id, order.id, amount_fen, payment.id)
         post_entry(

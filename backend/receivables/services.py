@@ -60,24 +60,34 @@ def _entry(
 
 
 def record_money(
-    customer_id: int, amount_fen: int, method: str, reference: str, *, direction: str, order_id: int | None
+    customer_id: int,
+    amount_fen: int,
+    method: str,
+    reference: str,
+    *,
+    direction: str,
+    order_id: int | None,
+    looked_up: bool = False,
 ) -> tuple[Payment, bool]:
-    """Insert a payment row unique by reference. Returns (payment, created); a twin returns the first."""
+    """Insert a payment row unique by reference. Returns (payment, created); a twin returns the first.
+
+    `looked_up=True`: the caller has just checked the reference is unused (saves a query per sale).
+    """
     check_amount(amount_fen)
     check_method(method)
-    existing = Payment.get_or_none(Payment.reference == reference)
+    existing = None if looked_up else Payment.get_or_none(Payment.reference == reference)
     if existing is None:
         try:
             with transaction():  # savepoint: a concurrent twin's insert wins quietly
-                payment_id = Payment.insert(
+                payment = Payment.create(
                     customer=customer_id,
                     order=order_id,
                     direction=direction,
                     method=method,
                     amount_fen=amount_fen,
                     reference=reference,
-                ).execute()
-            return Payment.get_by_id(payment_id), True
+                )
+            return payment, True
         except pw.IntegrityError:
             existing = Payment.get(Payment.reference == reference)
     same = (
@@ -92,7 +102,7 @@ def record_money(
     return existing, False
 
 
-def post_settled_invoice(customer_id: int, order_id: int, amount_fen: int, payment_id: int) -> Invoice:
+def post_settled_invoice(customer_id: int, order_id: int, amount_fen: int, payment_id: int) -> int:
     """An invoice paid in full on the spot: posted and settled by `payment_id` at once."""
     today = clock.today()
     with transaction():
@@ -116,7 +126,7 @@ def post_settled_invoice(customer_id: int, order_id: int, amount_fen: int, payme
                 },
             ]
         ).execute()
-    return Invoice.get_by_id(invoice_id)
+    return int(invoice_id)
 
 
 def post_open_invoice(customer: Customer, order_id: int | None, amount_fen: int) -> Invoice:
