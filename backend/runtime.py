@@ -28,6 +28,10 @@ DOMAIN_MODULES: tuple[str, ...] = (
     "backend.inventory.checks",
     "backend.receivables.checks",
     "store.jobs",
+    # Payments: records against WeChat, notifications, refunds, reconciliation, their jobs and checks.
+    "payments.models",
+    "payments.jobs",
+    "payments.checks",
 )
 
 

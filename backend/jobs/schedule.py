@@ -27,6 +27,10 @@ class Periodic:
 PERIODIC: tuple[Periodic, ...] = (
     # Deliver outbox rows whose after-commit hand-over was lost, and retry failed ones.
     Periodic("outbox.relay", 15, "backend.jobs.dispatch:relay_due"),
+    # Query WeChat for payments whose notification never came and refunds still processing.
+    Periodic("payments.settle_pending", 60, "payments.jobs:settle_pending"),
+    # Reconcile yesterday's WeChat trade bill once it is published (a no-op once done).
+    Periodic("payments.reconcile", 3600, "payments.reconciliation:reconcile_yesterday"),
 )
 
 

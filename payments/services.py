@@ -1,0 +1,360 @@
+"""Payment verbs: start a WeChat checkout, settle a payment WeChat says succeeded, cancel an order
+together with its open WeChat transactions.
+
+Lock order, everywhere in this package: payment record, then refund record, then the spine's order
+(which `store.services` locks itself). Keeping one order means two events never deadlock.
+
+Where the money of a payment goes once WeChat says SUCCESS:
+- the order is still waiting: `store.services.capture_payment(..., "wechat", reference=transaction_id)`
+  posts the sale (Dr 1012 WeChat clearing / Cr 5001, 2221) exactly once per transaction id;
+- the order can no longer take it (cancelled, or already paid another way): the money is real and
+  must not be lost, so it is held as a customer prepayment (Dr 1012 / Cr 2203) and refunded through
+  WeChat by an outbox job; the refund's completion reverses the hold (Dr 2203 / Cr 1012).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from wechatpayv3 import WeChatPayType
+
+from backend import clock, runtime
+from backend.auth.models import WechatIdentity
+from backend.db import locked, transaction
+from backend.errors import DomainError
+from backend.jobs.outbox import enqueue
+from backend.ledger import chart
+from backend.ledger.services import Cr, Dr, post_entry
+from payments import wechat
+from payments.errors import NoWechatIdentity, OrderNotPayable, PaymentGatewayError
+from payments.models import OPEN_STATUSES, WECHAT_METHODS, PaymentRecord, RefundRecord
+from store import services as sales
+from store.errors import AmountMismatch, InvalidTransition, OrderNotFound
+from store.models import Customer, Order
+
+log = logging.getLogger(__name__)
+
+PREPAYMENTS = "2203"  # 预收账款: a late payment is held here until WeChat has refunded it
+# What to do with money that arrives for an order that can no longer take it. Only "refund" is
+# implemented; re-reserving stock for the cancelled order is a later option.
+LATE_PAYMENT_POLICY = "refund"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def new_out_trade_no(order_id: int) -> str:
+    """Unique across every environment sharing a merchant id (test runs, demo, production)."""
+    return f"YC{order_id}T{secrets.token_hex(8)}"[:32]
+
+
+def description(order: Order) -> str:
+    # Must be identical on every resubmission of one out_trade_no, or WeChat refuses it.
+    return f"业财订单 {order.id}"
+
+
+def customer_order(order_id: int, user_id: int) -> Order:
+    """The caller's own order; another customer's (or an unknown) order is a 404 either way."""
+    customer = Customer.get_or_none(Customer.user == user_id)
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None or customer is None or order.customer_id != customer.id:
+        raise OrderNotFound(details={"order_id": order_id})
+    return order
+
+
+def _touch(record_id: int, **fields: Any) -> None:
+    PaymentRecord.update(updated_at=clock.now(), **fields).where(PaymentRecord.id == record_id).execute()
+
+
+def _open_record(order: Order, method: str, openid: str | None, amount_fen: int) -> PaymentRecord | None:
+    return (
+        PaymentRecord.select()
+        .where(
+            (PaymentRecord.order == order.id)
+            & (PaymentRecord.method == method)
+            & (PaymentRecord.status.in_(OPEN_STATUSES))
+            & (PaymentRecord.amount_fen == amount_fen)
+            & (
+                PaymentRecord.payer_openid.is_null()
+                if openid is None
+                else (PaymentRecord.payer_openid == openid)
+            )
+        )
+        .order_by(PaymentRecord.id.desc())
+        .first()
+    )
+
+
+def _record_for_order(order_id: int, method: str, openid: str | None, user_id: int | None) -> PaymentRecord:
+    """Reuse the open record of this order and method, or write a new one (status created)."""
+    with transaction():
+        # The order row lock serialises two checkouts of one order, so they share one record.
+        order = locked(Order.select().where(Order.id == order_id)).first()
+        if order is None:
+            raise OrderNotFound(details={"order_id": order_id})
+        if order.status != "pending_payment":
+            raise OrderNotPayable(details={"order_id": order.id, "status": order.status})
+        existing = _open_record(order, method, openid, order.total_fen)
+        if existing is not None:
+            return existing
+        record_id = PaymentRecord.insert(
+            out_trade_no=new_out_trade_no(order.id),
+            method=method,
+            order=order.id,
+            customer=order.customer_id,
+            amount_fen=order.total_fen,
+            status="created",
+            payer_openid=openid,
+            created_by=user_id,
+        ).execute()
+        return PaymentRecord.get_by_id(record_id)
+
+
+def _gateway_error(record: PaymentRecord, status: int, body: dict[str, Any]) -> PaymentGatewayError:
+    message = f"{status} {body.get('code', '')} {body.get('message', '')}".strip()[:255]
+    with transaction():
+        _touch(record.id, last_error=message)
+    return PaymentGatewayError(
+        details={
+            "wechat_status": status,
+            "wechat_code": body.get("code", ""),
+            "out_trade_no": record.out_trade_no,
+        }
+    )
+
+
+def _call(record: PaymentRecord, fn: Any, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+    try:
+        return wechat.answer(fn(**kwargs))
+    except Exception as exc:  # network error or a response whose signature did not verify
+        log.warning("WeChat call for %s failed: %s", record.out_trade_no, exc)
+        raise _gateway_error(record, 0, {"message": f"{type(exc).__name__}: {exc}"}) from exc
+
+
+# ---------------------------------------------------------------- checkout
+
+
+@dataclass(frozen=True)
+class JsapiCheckout:
+    payment: PaymentRecord
+    params: dict[str, str]  # for wx.requestPayment
+
+
+def jsapi_params(prepay_id: str) -> dict[str, str]:
+    """wx.requestPayment's parameters: paySign = RSA-SHA256 over appId, timeStamp, nonceStr, package."""
+    settings = runtime.settings()
+    timestamp = str(int(time.time()))
+    nonce = secrets.token_hex(16)
+    package = f"prepay_id={prepay_id}"
+    pay_sign = wechat.client().sign([settings.wechat_appid, timestamp, nonce, package])
+    return {
+        "appId": settings.wechat_appid,
+        "timeStamp": timestamp,
+        "nonceStr": nonce,
+        "package": package,
+        "signType": "RSA",
+        "paySign": pay_sign,
+    }
+
+
+def start_jsapi_checkout(order_id: int, user_id: int) -> JsapiCheckout:
+    """Create (or reuse) the JSAPI transaction for the caller's own pending order.
+
+    The record is written first in its own transaction, WeChat is called outside any transaction,
+    and the prepay_id is recorded after. A retry reuses the record and its out_trade_no, and WeChat
+    answers the same prepay_id for the same out_trade_no with identical details.
+    """
+    order = customer_order(order_id, user_id)
+    identity = (
+        WechatIdentity.select().where(WechatIdentity.user == user_id).order_by(WechatIdentity.id).first()
+    )
+    if identity is None:
+        raise NoWechatIdentity()
+    record = _record_for_order(order.id, "wechat_jsapi", identity.openid, user_id)
+    if record.prepay_id is None:
+        status, body = _call(
+            record,
+            wechat.client().pay,
+            description=description(order),
+            out_trade_no=record.out_trade_no,
+            amount={"total": record.amount_fen, "currency": "CNY"},
+            payer={"openid": identity.openid},
+            pay_type=WeChatPayType.JSAPI,
+            notify_url=wechat.notify_url(),
+        )
+        if status != 200 or not body.get("prepay_id"):
+            raise _gateway_error(record, status, body)
+        with transaction():
+            _touch(record.id, prepay_id=body["prepay_id"], status="pending", last_error="")
+        record = PaymentRecord.get_by_id(record.id)
+    return JsapiCheckout(record, jsapi_params(str(record.prepay_id)))
+
+
+def start_native_collection(order_id: int, staff_id: int) -> PaymentRecord:
+    """A NATIVE code_url for an order at the counter; the customer scans it with WeChat."""
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None:
+        raise OrderNotFound(details={"order_id": order_id})
+    record = _record_for_order(order.id, "wechat_native", None, staff_id)
+    if record.code_url is None:
+        status, body = _call(
+            record,
+            wechat.client().pay,
+            description=description(order),
+            out_trade_no=record.out_trade_no,
+            amount={"total": record.amount_fen, "currency": "CNY"},
+            pay_type=WeChatPayType.NATIVE,
+            notify_url=wechat.notify_url(),
+        )
+        if status != 200 or not body.get("code_url"):
+            raise _gateway_error(record, status, body)
+        with transaction():
+            _touch(record.id, code_url=body["code_url"], status="pending", last_error="")
+        record = PaymentRecord.get_by_id(record.id)
+    return record
+
+
+# ---------------------------------------------------------------- settling
+
+
+def merchant_problem(resource: dict[str, Any]) -> str | None:
+    """A transaction not addressed to our merchant id and app is never applied."""
+    settings = runtime.settings()
+    if resource.get("mchid") != settings.wechatpay_mchid:
+        return f"mchid {resource.get('mchid')!r} is not ours"
+    if "appid" in resource and resource.get("appid") != settings.wechat_appid:
+        return f"appid {resource.get('appid')!r} is not ours"
+    return None
+
+
+def _total(resource: dict[str, Any]) -> int | None:
+    amount = resource.get("amount")
+    total = amount.get("total") if isinstance(amount, dict) else None
+    return total if type(total) is int else None
+
+
+def apply_success(resource: dict[str, Any]) -> tuple[str, PaymentRecord | None]:
+    """WeChat says this transaction succeeded: record it and move the money exactly once.
+
+    Runs in the caller's transaction, under the payment record's row lock. Returns the outcome
+    (applied | duplicate | unknown | refused_amount | refused_merchant | conflict | ignored).
+    """
+    problem = merchant_problem(resource)
+    if problem:
+        log.warning("refused transaction %s: %s", resource.get("out_trade_no"), problem)
+        return "refused_merchant", None
+    with transaction():
+        record = locked(
+            PaymentRecord.select().where(PaymentRecord.out_trade_no == str(resource.get("out_trade_no", "")))
+        ).first()
+        if record is None:
+            return "unknown", None
+        total = _total(resource)
+        if total != record.amount_fen:
+            log.warning(
+                "refused transaction %s: amount %s, ours %s", record.out_trade_no, total, record.amount_fen
+            )
+            return "refused_amount", record
+        transaction_id = str(resource.get("transaction_id") or "")
+        if not transaction_id:
+            return "ignored", record
+        if record.status == "succeeded":
+            return ("duplicate" if record.transaction_id == transaction_id else "conflict"), record
+        if record.status == "reversed":
+            return "ignored", record  # WeChat already gave a reversed payment-code charge back
+        openid = (resource.get("payer") or {}).get("openid") or record.payer_openid
+        _touch(
+            record.id,
+            status="succeeded",
+            transaction_id=transaction_id,
+            payer_openid=openid,
+            succeeded_at=clock.now(),
+            wechat_success_time=wechat.parse_time(resource.get("success_time")) or clock.now(),
+            last_error="",
+        )
+        record = PaymentRecord.get_by_id(record.id)
+        _move_money(record)
+        return "applied", PaymentRecord.get_by_id(record.id)
+
+
+def _move_money(record: PaymentRecord) -> None:
+    """Feed the spine, or hold and refund the money if the order can no longer take it."""
+    try:
+        with transaction():  # a savepoint: a refused capture leaves nothing behind
+            if record.order_id is not None:
+                sales.capture_payment(
+                    record.order_id, record.amount_fen, "wechat", str(record.transaction_id)
+                )
+            else:
+                from backend.receivables import services as receivables
+
+                receivables.collect(
+                    record.customer_id,
+                    record.amount_fen,
+                    "wechat",
+                    str(record.transaction_id),
+                    invoice_ids=[record.invoice_id],
+                )
+        _touch(record.id, outcome="captured")
+    except (InvalidTransition, AmountMismatch, DomainError) as exc:
+        log.warning("payment %s arrived for an order that cannot take it: %s", record.out_trade_no, exc)
+        hold_and_refund(record, str(exc))
+
+
+def hold_and_refund(record: PaymentRecord, why: str) -> RefundRecord:
+    """Money with nowhere to go: Dr 1012 / Cr 2203 now, refunded in full through WeChat after commit."""
+    post_entry(
+        "payment.late",
+        [Dr(chart.WECHAT_CLEARING, record.amount_fen), Cr(PREPAYMENTS, record.amount_fen)],
+        memo=f"迟到付款 待退 {record.out_trade_no} 订单 {record.order_id}",
+        source_type="payment_record",
+        source_id=record.id,
+    )
+    _touch(record.id, outcome="late_refund", last_error=why[:255])
+    from payments.refunds import create_refund_record
+
+    return create_refund_record(record, record.amount_fen, reason="late_payment", requested_by=None)
+
+
+def mark_ended(record_id: int, status: str, why: str = "") -> None:
+    """An open payment that will never succeed (closed, failed, reversed)."""
+    with transaction():
+        record = locked(PaymentRecord.select().where(PaymentRecord.id == record_id)).first()
+        if record is not None and record.status in OPEN_STATUSES:
+            _touch(record_id, status=status, closed_at=clock.now(), last_error=why[:255])
+
+
+# ---------------------------------------------------------------- cancel
+
+
+def cancel_order(order_id: int) -> Order:
+    """Cancel an unpaid order and close its open WeChat transactions after commit.
+
+    store/ must not import payments, so the HTTP cancel of an order that may have WeChat payments
+    comes here. If the customer pays in the same instant, the close job learns ORDERPAID and the
+    payment is settled as a late payment (held and refunded), never lost.
+    """
+    with transaction():
+        records = list(
+            locked(
+                PaymentRecord.select()
+                .where(
+                    (PaymentRecord.order == order_id)
+                    & (PaymentRecord.method.in_(WECHAT_METHODS))
+                    & (PaymentRecord.status.in_(OPEN_STATUSES))
+                )
+                .order_by(PaymentRecord.id)
+            )
+        )
+        order = sales.cancel_order(order_id)
+        for record in records:
+            enqueue(
+                "payments.close_wechat_order",
+                {"payment_id": record.id},
+                dedupe_key=f"payments.close:{record.out_trade_no}",
+            )
+        return order
