@@ -237,7 +237,7 @@ def test_distributor_buys_on_account_and_staff_collects(
         client,
         "/api/collections",
         staff,
-        {"customer_id": customer["id"], "amount_fen": 2000, "method": "wechat"},
+        {"customer_id": customer["id"], "amount_fen": 2000, "method": "bank_transfer"},
     )
     assert (collected.status_code, collected.json["balance_fen"]) == (201, 260)
     too_much = post(

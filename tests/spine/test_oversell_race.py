@@ -110,7 +110,7 @@ def test_check_command_is_clean_after_a_race(app: Any, settings: Any) -> None:
     def buy(quantity: int) -> tuple[bool, int | None]:
         try:
             order = sales.place_order(customer_id, [(sku_id, quantity)], channel="miniprogram")
-            sales.capture_payment(order.id, order.total_fen, "wechat", f"wx-{order.id}")
+            sales.capture_payment(order.id, order.total_fen, "cash", f"cash-{order.id}")
             sales.fulfil_order(order.id)
             return True, None
         except InsufficientStock as refused:

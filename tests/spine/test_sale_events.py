@@ -137,10 +137,10 @@ def test_collection_allocates_oldest_due_first(shop: Any) -> None:
     first = sales.sell_on_account(shop.distributor.id, [(shop.sku.id, 1)], channel="distributor")
     clock.advance(86400)
     second = sales.sell_on_account(shop.distributor.id, [(shop.sku.id, 1)], channel="distributor")
-    receivables.collect(shop.distributor.id, 1500, "wechat", "COL-W")
+    receivables.collect(shop.distributor.id, 1500, "bank_transfer", "COL-B")
     assert Invoice.get(Invoice.order == first.id).open_fen == 0
     assert Invoice.get(Invoice.order == second.id).open_fen == 760
-    assert account_balance("1012") == 1500
+    assert account_balance("1002") == 1500
     assert breaks() == []
 
 
@@ -158,18 +158,18 @@ def test_capture_is_idempotent_per_reference(shop: Any, unchanged: Any) -> None:
     order = sales.place_order(shop.member.id, [(shop.sku.id, 1)], channel="miniprogram")
     assert order.status == "pending_payment"
     with unchanged(), pytest.raises(AmountMismatch):
-        sales.capture_payment(order.id, 1000, "wechat", "WX-1")
-    first = sales.capture_payment(order.id, 1130, "wechat", "WX-1")
-    again = sales.capture_payment(order.id, 1130, "wechat", "WX-1")
+        sales.capture_payment(order.id, 1000, "bank_transfer", "BT-1")
+    first = sales.capture_payment(order.id, 1130, "bank_transfer", "BT-1")
+    again = sales.capture_payment(order.id, 1130, "bank_transfer", "BT-1")
     assert (first.id, first.status, again.status) == (order.id, "paid", "paid")
     assert Payment.select().count() == 1
     assert JournalEntry.select().where(JournalEntry.event == "order.paid").count() == 1
-    assert vouchers(order, "order.paid") == [[("1012", 1130, 0), ("5001", 0, 1000), ("2221", 0, 130)]]
+    assert vouchers(order, "order.paid") == [[("1002", 1130, 0), ("5001", 0, 1000), ("2221", 0, 130)]]
     other = sales.place_order(shop.member.id, [(shop.sku.id, 1)], channel="miniprogram")
     with unchanged(), pytest.raises(PaymentReferenceReused):
-        sales.capture_payment(other.id, 1130, "wechat", "WX-1")
+        sales.capture_payment(other.id, 1130, "bank_transfer", "BT-1")
     with unchanged(), pytest.raises(InvalidTransition):
-        sales.capture_payment(order.id, 1130, "wechat", "WX-2")  # already paid under another reference
+        sales.capture_payment(order.id, 1130, "bank_transfer", "BT-2")  # already paid under another reference
     assert breaks() == []
 
 
