@@ -88,6 +88,7 @@ def transaction() -> Iterator[None]:
     outermost = state.depth == 0
     if outermost:
         state.after_commit = []
+        state.scratch = {}
         # SQLite: take the write lock up front so two writers never deadlock on lock upgrade.
         ctx = db.atomic("IMMEDIATE") if not is_postgres() else db.atomic()
     else:
@@ -106,6 +107,14 @@ def transaction() -> Iterator[None]:
         callbacks, state.after_commit = state.after_commit, []
         for callback in callbacks:
             callback()
+
+
+def transaction_scratch() -> dict[str, Any]:
+    """Per-transaction storage for after-commit work (e.g. the outbox ids this transaction wrote)."""
+    state = _state()
+    if state.depth == 0:
+        raise RuntimeError("no transaction is open")
+    return state.scratch
 
 
 def in_transaction() -> bool:

@@ -1,8 +1,8 @@
 """Where committed outbox rows go: rq when Redis is configured, otherwise run in this process.
 
-`kick()` is registered as an after-commit callback by `outbox.enqueue`. The periodic relay job
-calls `relay_due()` too, so a row whose kick was lost (crash between commit and kick, Redis down
-for a moment) is still delivered.
+`deliver()` is registered as an after-commit callback by `outbox.enqueue`, with the ids of the rows
+that transaction wrote. The periodic relay job calls `relay_due()`, so a row whose hand-over was lost
+(crash between commit and hand-over, Redis down for a moment) is still delivered.
 """
 
 from __future__ import annotations
@@ -48,43 +48,57 @@ def rq_queue() -> Any:
     return queue
 
 
-def kick() -> None:
+def deliver(message_ids: list[int]) -> None:
+    """After commit: run (in-process) or enqueue (rq) just these rows."""
     try:
-        relay_due()
+        if uses_rq():
+            _enqueue(message_ids)
+        else:
+            _run_in_process(message_ids)
     except Exception:  # the periodic relay will pick the rows up; never fail the committed request
-        log.exception("outbox relay after commit failed")
+        log.exception("outbox hand-over after commit failed")
 
 
 def relay_due() -> int:
-    """Hand every due outbox row to its runner. Returns how many rows were handed over."""
+    """Hand every due outbox row to its runner; the periodic safety net. Returns how many."""
     from backend.jobs import outbox
 
+    ids = outbox.due_message_ids()
     if uses_rq():
-        from rq import Retry
+        _enqueue(ids)
+    else:
+        _run_in_process(ids)
+    return len(ids)
 
-        ids = outbox.due_message_ids()
-        queue = rq_queue()
-        for message_id in ids:
-            queue.enqueue(
-                "backend.jobs.outbox.run_message",
-                message_id,
-                job_id=f"outbox-{message_id}",
-                retry=Retry(max=3, interval=[10, 60, 300]),
-            )
-        outbox.mark_enqueued(ids)
-        return len(ids)
-    # In-process: run now, in this thread, after the commit. A job that enqueues more work is
-    # picked up by the loop below rather than recursing.
+
+def _enqueue(message_ids: list[int]) -> None:
+    from rq import Retry
+
+    from backend.jobs import outbox
+
+    queue = rq_queue()
+    for message_id in message_ids:
+        queue.enqueue(
+            "backend.jobs.outbox.run_message",
+            message_id,
+            job_id=f"outbox-{message_id}",
+            retry=Retry(max=3, interval=[10, 60, 300]),
+        )
+    outbox.mark_enqueued(message_ids)
+
+
+def _run_in_process(message_ids: list[int]) -> None:
+    """Run rows now, in this thread, after the commit. A job that writes more outbox rows adds them to
+    this thread's queue, and the loop below runs them, instead of recursing."""
+    from backend.jobs import outbox
+
+    queue: list[int] = _local.__dict__.setdefault("queue", [])
+    queue.extend(message_ids)
     if getattr(_local, "running", False):
-        return 0
+        return
     _local.running = True
-    handed = 0
     try:
-        while True:
-            ids = outbox.due_message_ids()
-            ran = [i for i in ids if outbox.run_message(i) != "pending"] if ids else []
-            handed += len(ids)
-            if not ran:
-                return handed
+        while queue:
+            outbox.run_message(queue.pop(0))
     finally:
         _local.running = False

@@ -17,7 +17,7 @@ from typing import Any
 import peewee as pw
 
 from backend import clock
-from backend.db import in_transaction, locked, on_commit, transaction
+from backend.db import in_transaction, locked, on_commit, transaction, transaction_scratch
 from backend.jobs import dispatch
 from backend.jobs.models import OutboxMessage
 from backend.jobs.registry import handler_for
@@ -50,7 +50,12 @@ def enqueue(
     except pw.IntegrityError:
         return None
     if delay_seconds <= 0:
-        on_commit(dispatch.kick)
+        # After commit, hand over exactly the rows this transaction wrote: no scan, and no waiting on
+        # row locks held by other requests' jobs. Rows whose hand-over is lost are found by the relay.
+        committed = transaction_scratch().setdefault("outbox_ids", [])
+        if not committed:
+            on_commit(lambda: dispatch.deliver(committed))
+        committed.append(int(message_id))
     return int(message_id)
 
 
