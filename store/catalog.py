@@ -18,6 +18,7 @@ from store.errors import (
 from store.models import CUSTOMER_KINDS, Customer, Product, Sku, Warehouse
 
 WALK_IN_NAME = "散客"
+MEMBER_NAME = "微信会员"
 
 
 def create_product(name: str) -> Product:
@@ -105,10 +106,19 @@ def walk_in_customer() -> Customer:
 
 
 def customer_of_user(user_id: int) -> Customer:
+    """The customer record behind a login. A mini-program shopper (role customer) becomes a member on
+    first use; distributors are set up by staff, with their credit terms, before they can buy."""
     customer = Customer.get_or_none(Customer.user == user_id)
-    if customer is None:
+    if customer is not None:
+        return customer
+    user = User.get_or_none(User.id == user_id)
+    if user is None or user.role != "customer":
         raise NotFound("No customer record for this login", "该账号没有客户档案", code="no_customer_record")
-    return customer
+    try:
+        with transaction():
+            return Customer.create(kind="member", name=user.display_name or MEMBER_NAME, user=user_id)
+    except pw.IntegrityError:  # a concurrent first request made it
+        return Customer.get(Customer.user == user_id)
 
 
 def default_warehouse() -> Warehouse | None:
