@@ -178,7 +178,10 @@ def apply_refund_result(resource: dict[str, Any]) -> str:
         payment = locked(PaymentRecord.select().where(PaymentRecord.id == found.payment_id)).first()
         refund = locked(RefundRecord.select().where(RefundRecord.id == found.id)).first()
         amount = resource.get("amount") or {}
-        if amount.get("refund") != refund.amount_fen:
+        if (
+            amount.get("refund") != refund.amount_fen
+            or amount.get("total", payment.amount_fen) != payment.amount_fen
+        ):
             log.warning(
                 "refused refund result %s: amount %s, ours %s", out_refund_no, amount, refund.amount_fen
             )

@@ -177,3 +177,53 @@ def test_a_wrong_amount_is_refused_and_changes_nothing_but_the_audit_row(
     assert after == before
     (note,) = WechatNotification.select().where(WechatNotification.out_trade_no == out_trade_no)
     assert (note.outcome, note.amount_fen) == ("refused_amount", 113)
+
+
+def test_a_refund_notification_delivered_16_times_refunds_once(
+    client, shop, wechat_buyer, place, wechat_sandbox, make_user, login, drain_jobs, db_kind
+):
+    from payments.models import RefundRecord, WechatNotification
+    from store.models import Order
+
+    sb = wechat_sandbox
+    buyer = wechat_buyer()
+    order_id = place(buyer, [(shop.sku.id, 1)])
+    checkout = _checkout(client, buyer, order_id)
+    out_trade_no = checkout["payment"]["out_trade_no"]
+    sb.approve(checkout["request_payment"]["package"][10:], buyer.openid)
+    sb.deliver_due()
+    staff = login(make_user("staff"))
+    created = client.post(
+        f"/api/orders/{order_id}/wechat-refunds",
+        json={"amount_fen": 500},
+        headers={**staff, "Idempotency-Key": "r16"},
+    )
+    assert created.status_code == 201, created.json
+    drain_jobs()
+    for kind, options in (
+        ("duplicate", {"copies": 16, "concurrent": db_kind == "pg"}),
+        ("forged", {}),
+        ("wrong_amount", {"total": 1}),
+    ):
+        sb.inject_fault(kind, out_trade_no, event_type="REFUND.SUCCESS", **options)
+    sb.complete_refund(created.json["out_refund_no"])
+    attempts = [a for a in sb.deliver_due() if a.out_trade_no == out_trade_no]
+    assert sorted((a.kind, a.status_code) for a in attempts) == sorted(
+        [("genuine", 204)] + [("duplicate", 204)] * 15 + [("forged", 401), ("wrong_amount", 400)]
+    )
+    order = Order.get_by_id(order_id)
+    assert (order.status, order.refunded_fen, order.refunded_vat_fen) == ("partially_refunded", 500, 58)
+    assert order_entries(order_id)[1:] == [
+        ("order.refunded", [("5001", 442, 0), ("2221", 58, 0), ("1012", 0, 500)])
+    ]
+    assert RefundRecord.get_by_id(created.json["id"]).status == "succeeded"
+    notes = sorted(
+        (n.event_type, n.outcome, n.deliveries)
+        for n in WechatNotification.select().where(WechatNotification.out_trade_no == out_trade_no)
+    )
+    assert notes == [
+        ("REFUND.SUCCESS", "applied", 16),
+        ("REFUND.SUCCESS", "refused_amount", 1),
+        ("TRANSACTION.SUCCESS", "applied", 1),
+    ]
+    assert checks_clean() == []
