@@ -18,7 +18,7 @@ from flask import Response, url_for
 from miniprogram_api.api import Blueprint
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.security import STAFF, access, current_user
-from payments import codepay, reconciliation, refunds, services
+from payments import codepay, offline, reconciliation, refunds, services
 from payments.errors import PaymentNotFound, ReportNotFound
 from payments.models import PaymentRecord, ReconciliationDifference, ReconciliationReport, RefundRecord
 
@@ -116,6 +116,32 @@ def wechat_checkout(order_id: int) -> Any:
     """微信支付下单 JSAPI transaction for your own pending order; returns wx.requestPayment params."""
     checkout = services.start_jsapi_checkout(order_id, current_user().id)
     return {"payment": checkout.payment, "request_payment": checkout.params}
+
+
+@blp.route("/invoices/<int:invoice_id>/wechat-checkout", methods=["POST"])
+@access("distributor", "customer")
+@blp.response(200, CheckoutOut)
+def wechat_invoice_checkout(invoice_id: int) -> Any:
+    """微信支付账单 Pay what is open on your own invoice with WeChat; returns wx.requestPayment params."""
+    checkout = services.start_jsapi_invoice_checkout(invoice_id, current_user().id)
+    return {"payment": checkout.payment, "request_payment": checkout.params}
+
+
+class OfflinePaymentIn(ma.Schema):
+    method = ma.fields.String(required=True, validate=ma.validate.OneOf(offline.OFFLINE_METHODS))
+    amount_fen = ma.fields.Integer(required=True, strict=True)
+
+
+@blp.route("/orders/<int:order_id>/offline-payments", methods=["POST"])
+@access(*STAFF)
+@idempotent
+@blp.arguments(OfflinePaymentIn)
+@blp.response(201, PaymentOut)
+def offline_payment(data: dict[str, Any], order_id: int) -> Any:
+    """现金/转账收款 Record the order's amount due received in cash or by bank transfer."""
+    return offline.record_offline_payment(
+        order_id, data["method"], data["amount_fen"], staff_id=current_user().id
+    )
 
 
 @blp.route("/orders/<int:order_id>/wechat-native", methods=["POST"])

@@ -75,3 +75,24 @@ class BillFormatError(DomainError):
     status = 502
     message_zh = "微信账单格式无法解析"
     message_en = "The WeChat bill could not be parsed"
+
+
+class InvoiceNotFound(DomainError):
+    code = "invoice_not_found"
+    status = 404
+    message_zh = "账单不存在"
+    message_en = "No such invoice"
+
+
+class InvoiceNotPayable(DomainError):
+    code = "invoice_not_payable"
+    status = 409
+    message_zh = "该账单没有待付金额"
+    message_en = "Nothing is open on this invoice"
+
+
+class InvalidOfflinePayment(DomainError):
+    code = "invalid_payment"
+    status = 422
+    message_zh = "线下收款的方式或金额无效"
+    message_en = "The method or amount of the offline payment is invalid"

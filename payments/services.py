@@ -30,7 +30,13 @@ from backend.jobs.outbox import enqueue
 from backend.ledger import chart
 from backend.ledger.services import Cr, Dr, post_entry
 from payments import wechat
-from payments.errors import NoWechatIdentity, OrderNotPayable, PaymentGatewayError
+from payments.errors import (
+    InvoiceNotFound,
+    InvoiceNotPayable,
+    NoWechatIdentity,
+    OrderNotPayable,
+    PaymentGatewayError,
+)
 from payments.models import OPEN_STATUSES, WECHAT_METHODS, PaymentRecord, RefundRecord
 from store import services as sales
 from store.errors import AmountMismatch, InvalidTransition, OrderNotFound
@@ -180,6 +186,69 @@ def start_jsapi_checkout(order_id: int, user_id: int) -> JsapiCheckout:
             record,
             wechat.client().pay,
             description=description(order),
+            out_trade_no=record.out_trade_no,
+            amount={"total": record.amount_fen, "currency": "CNY"},
+            payer={"openid": identity.openid},
+            pay_type=WeChatPayType.JSAPI,
+            notify_url=wechat.notify_url(),
+        )
+        if status != 200 or not body.get("prepay_id"):
+            raise _gateway_error(record, status, body)
+        with transaction():
+            _touch(record.id, prepay_id=body["prepay_id"], status="pending", last_error="")
+        record = PaymentRecord.get_by_id(record.id)
+    return JsapiCheckout(record, jsapi_params(str(record.prepay_id)))
+
+
+def start_jsapi_invoice_checkout(invoice_id: int, user_id: int) -> JsapiCheckout:
+    """A distributor pays what is still open on one of their own invoices with WeChat (JSAPI).
+
+    On success the money is collected against that invoice (Dr 1012 / Cr 1122); if the invoice was
+    settled another way meanwhile, the payment is held and refunded like any late payment.
+    """
+    from backend.receivables.models import Invoice
+
+    customer = Customer.get_or_none(Customer.user == user_id)
+    invoice = Invoice.get_or_none(Invoice.id == invoice_id)
+    if invoice is None or customer is None or invoice.customer_id != customer.id:
+        raise InvoiceNotFound(details={"invoice_id": invoice_id})
+    identity = (
+        WechatIdentity.select().where(WechatIdentity.user == user_id).order_by(WechatIdentity.id).first()
+    )
+    if identity is None:
+        raise NoWechatIdentity()
+    with transaction():
+        invoice = locked(Invoice.select().where(Invoice.id == invoice_id)).first()
+        if invoice.open_fen <= 0:
+            raise InvoiceNotPayable(details={"invoice_id": invoice.id, "open_fen": invoice.open_fen})
+        record = (
+            PaymentRecord.select()
+            .where(
+                (PaymentRecord.invoice == invoice.id)
+                & (PaymentRecord.status.in_(OPEN_STATUSES))
+                & (PaymentRecord.amount_fen == invoice.open_fen)
+                & (PaymentRecord.payer_openid == identity.openid)
+            )
+            .order_by(PaymentRecord.id.desc())
+            .first()
+        )
+        if record is None:
+            record_id = PaymentRecord.insert(
+                out_trade_no=f"YI{invoice.id}T{secrets.token_hex(8)}"[:32],
+                method="wechat_jsapi",
+                invoice=invoice.id,
+                customer=invoice.customer_id,
+                amount_fen=invoice.open_fen,
+                status="created",
+                payer_openid=identity.openid,
+                created_by=user_id,
+            ).execute()
+            record = PaymentRecord.get_by_id(record_id)
+    if record.prepay_id is None:
+        status, body = _call(
+            record,
+            wechat.client().pay,
+            description=f"业财账单 {invoice.id}",
             out_trade_no=record.out_trade_no,
             amount={"total": record.amount_fen, "currency": "CNY"},
             payer={"openid": identity.openid},

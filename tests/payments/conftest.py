@@ -80,12 +80,12 @@ def wechat_buyer(client: Any, wechat_sandbox: Any) -> Any:
     """buyer(name) -> a customer who logged in with a wx.login code and has a customer record."""
     from store import catalog
 
-    def make(name: str = "王小姐") -> Buyer:
+    def make(name: str = "王小姐", kind: str = "member", **fields: Any) -> Buyer:
         code = wechat_sandbox.login_code()
         response = client.post("/api/auth/wechat-login", json={"code": code.code})
         assert response.status_code == 200, response.json
         user_id = response.json["user"]["id"]
-        customer = catalog.create_customer("member", name, user_id=user_id)
+        customer = catalog.create_customer(kind, name, user_id=user_id, **fields)
         return Buyer({"Authorization": f"Bearer {response.json['token']}"}, user_id, code.openid, customer)
 
     return make
