@@ -19,7 +19,7 @@ from backend.jobs.registry import job
 from payments import wechat
 from payments.models import OPEN_STATUSES, WECHAT_METHODS, PaymentRecord, RefundRecord
 from payments.refunds import send_refund, sync_refund
-from payments.services import apply_success, mark_ended
+from payments.services import PREPAY_TTL_SECONDS, apply_success, mark_ended
 
 log = logging.getLogger(__name__)
 
@@ -106,10 +106,15 @@ def settle_pending() -> dict[str, int]:
         .order_by(RefundRecord.id)
         .limit(BATCH)
     ]
+    abandoned_before = clock.now() - dt.timedelta(seconds=PREPAY_TTL_SECONDS)
     settled = 0
     for record_id in payments:
         try:
-            settled += sync_payment(record_id) in ("SUCCESS", "REFUND", "CLOSED", "PAYERROR", "REVOKED")
+            trade_state = sync_payment(record_id)
+            if trade_state == "NOTPAY" and PaymentRecord.get_by_id(record_id).created_at <= abandoned_before:
+                close_wechat_order({"payment_id": record_id})  # never paid, prepay expired: close it
+                trade_state = "CLOSED"
+            settled += trade_state in ("SUCCESS", "REFUND", "CLOSED", "PAYERROR", "REVOKED")
         except Exception:  # one bad answer must not stop the others; the next run tries again
             log.exception("querying payment %s failed", record_id)
     for refund_id in refunds:

@@ -14,6 +14,7 @@ Where the money of a payment goes once WeChat says SUCCESS:
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import secrets
 import time
@@ -48,6 +49,8 @@ PREPAYMENTS = "2203"  # 预收账款: a late payment is held here until WeChat h
 # What to do with money that arrives for an order that can no longer take it. Only "refund" is
 # implemented; re-reserving stock for the cancelled order is a later option.
 LATE_PAYMENT_POLICY = "refund"
+# WeChat's prepay_id lives two hours; an open record older than this is closed rather than reused.
+PREPAY_TTL_SECONDS = 7000
 
 
 # ---------------------------------------------------------------- helpers
@@ -105,8 +108,17 @@ def _record_for_order(order_id: int, method: str, openid: str | None, user_id: i
         if order.status != "pending_payment":
             raise OrderNotPayable(details={"order_id": order.id, "status": order.status})
         existing = _open_record(order, method, openid, order.total_fen)
-        if existing is not None:
+        if existing is not None and existing.created_at > clock.now() - dt.timedelta(
+            seconds=PREPAY_TTL_SECONDS
+        ):
             return existing
+        if existing is not None:
+            # Its prepay_id / code_url has expired at WeChat: close it after commit, start afresh.
+            enqueue(
+                "payments.close_wechat_order",
+                {"payment_id": existing.id},
+                dedupe_key=f"payments.close:{existing.out_trade_no}",
+            )
         record_id = PaymentRecord.insert(
             out_trade_no=new_out_trade_no(order.id),
             method=method,

@@ -157,3 +157,48 @@ def test_paid_in_the_instant_of_the_cancel_the_close_job_settles_it_as_late(
     assert RefundRecord.get_by_id(refund.id).status == "succeeded"
     assert (account_balance("2203"), account_balance("1012")) == (0, 0)
     assert checks_clean() == []
+
+
+def test_an_abandoned_checkout_is_closed_and_a_new_one_starts_afresh(
+    client, shop, wechat_buyer, place, wechat_sandbox, drain_jobs
+):
+    from backend import clock
+    from payments.jobs import settle_pending
+    from payments.models import PaymentRecord
+
+    sb = wechat_sandbox
+    buyer = wechat_buyer()
+    order_id = place(buyer, [(shop.sku.id, 1)])
+    first, _ = _checkout(client, buyer, order_id)
+    clock.advance(3600)
+    assert settle_pending() == {"payments": 1, "refunds": 0, "settled": 0}  # NOTPAY, still young
+    clock.advance(3500)
+    assert settle_pending() == {"payments": 1, "refunds": 0, "settled": 1}
+    assert PaymentRecord.get(PaymentRecord.out_trade_no == first).status == "closed"
+    assert sb.state.orders[first].trade_state == "CLOSED"
+
+    second, prepay_id = _checkout(client, buyer, order_id)
+    assert second != first
+    sb.approve(prepay_id, buyer.openid)
+    sb.deliver_due()
+    assert PaymentRecord.get(PaymentRecord.out_trade_no == second).outcome == "captured"
+    assert checks_clean() == []
+
+
+def test_a_checkout_older_than_the_prepay_lifetime_is_replaced(
+    client, shop, wechat_buyer, place, wechat_sandbox, drain_jobs
+):
+    from backend import clock
+    from payments.models import PaymentRecord
+
+    sb = wechat_sandbox
+    buyer = wechat_buyer()
+    order_id = place(buyer, [(shop.sku.id, 1)])
+    first, _ = _checkout(client, buyer, order_id)
+    clock.advance(7001)
+    second, _ = _checkout(client, buyer, order_id)
+    drain_jobs()
+    assert second != first
+    assert PaymentRecord.get(PaymentRecord.out_trade_no == first).status == "closed"
+    assert sb.state.orders[first].trade_state == "CLOSED"
+    assert PaymentRecord.get(PaymentRecord.out_trade_no == second).status == "pending"
