@@ -83,30 +83,53 @@ def _state() -> threading.local:
 
 @contextmanager
 def transaction() -> Iterator[None]:
-    """Open (or join) the transaction for one business event."""
+    """Open (or join) the transaction for one business event.
+
+    A nested call runs as a savepoint, so a service that fails half-way inside a caller's
+    transaction leaves none of its writes behind even if the caller catches the error and goes on.
+    """
     state = _state()
-    outermost = state.depth == 0
-    if outermost:
-        state.after_commit = []
-        state.scratch = {}
-        # SQLite: take the write lock up front so two writers never deadlock on lock upgrade.
-        ctx = db.atomic("IMMEDIATE") if not is_postgres() else db.atomic()
-    else:
-        ctx = db.atomic()
-    state.depth += 1
+    if state.depth > 0:
+        with savepoint():
+            yield
+        return
+    state.after_commit = []
+    state.scratch = {}
+    # SQLite: take the write lock up front so two writers never deadlock on lock upgrade.
+    ctx = db.atomic("IMMEDIATE") if not is_postgres() else db.atomic()
+    state.depth = 1
     try:
         with ctx:
             yield
     except BaseException:
-        if outermost:
-            state.after_commit = []
+        state.after_commit = []
         raise
     finally:
+        state.depth = 0
+    callbacks, state.after_commit = state.after_commit, []
+    for callback in callbacks:
+        callback()
+
+
+@contextmanager
+def savepoint() -> Iterator[None]:
+    """A block that can fail alone inside a transaction: its writes roll back, the caller's stay.
+
+    Written out where the caller catches the failure and carries on (an IntegrityError from a
+    concurrent twin); PostgreSQL would otherwise abort the whole transaction. Outside a
+    transaction it is one.
+    """
+    state = _state()
+    if state.depth == 0:
+        with transaction():
+            yield
+        return
+    state.depth += 1
+    try:
+        with db.atomic():  # peewee nests this as SAVEPOINT / RELEASE
+            yield
+    finally:
         state.depth -= 1
-    if outermost:
-        callbacks, state.after_commit = state.after_commit, []
-        for callback in callbacks:
-            callback()
 
 
 def transaction_scratch() -> dict[str, Any]:

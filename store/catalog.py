@@ -5,7 +5,7 @@ from __future__ import annotations
 import peewee as pw
 
 from backend.auth.models import User
-from backend.db import transaction
+from backend.db import savepoint, transaction
 from backend.errors import NotFound
 from backend.receivables.services import MAX_AMOUNT_FEN
 from store.errors import (
@@ -40,7 +40,7 @@ def create_sku(
         if not Product.select().where(Product.id == product_id).exists():
             raise UnknownProduct(details={"product_id": product_id})
         try:
-            with transaction():
+            with savepoint():
                 return Sku.create(
                     product=product_id,
                     name=name,
@@ -56,7 +56,7 @@ def create_sku(
 
 def create_warehouse(code: str, name: str) -> Warehouse:
     try:
-        with transaction():
+        with savepoint():
             return Warehouse.create(code=code, name=name)
     except pw.IntegrityError:
         raise DuplicateWarehouse(details={"code": code})
@@ -83,7 +83,7 @@ def create_customer(
         if user_id is not None and not User.select().where(User.id == user_id).exists():
             raise InvalidCustomer(details={"user_id": user_id})
         try:
-            with transaction():
+            with savepoint():
                 return Customer.create(
                     kind=kind,
                     name=name,
@@ -115,7 +115,7 @@ def customer_of_user(user_id: int) -> Customer:
     if user is None or user.role != "customer":
         raise NotFound("No customer record for this login", "该账号没有客户档案", code="no_customer_record")
     try:
-        with transaction():
+        with savepoint():
             return Customer.create(kind="member", name=user.display_name or MEMBER_NAME, user=user_id)
     except pw.IntegrityError:  # a concurrent first request made it
         return Customer.get(Customer.user == user_id)

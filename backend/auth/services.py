@@ -17,7 +17,7 @@ from backend.auth import errors
 from backend.auth.models import ROLES, AuthToken, User, WechatIdentity
 from backend.auth.passwords import hash_password, verify_password
 from backend.auth.sealing import seal
-from backend.db import locked, transaction
+from backend.db import locked, savepoint, transaction
 from backend.errors import NotFound, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def create_user(
         raise ValidationFailed("Passwords need at least 8 characters", "密码至少 8 位")
     with transaction():
         try:
-            with transaction():
+            with savepoint():
                 user = User.create(
                     role=role,
                     display_name=display_name,

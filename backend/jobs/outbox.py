@@ -17,7 +17,7 @@ from typing import Any
 import peewee as pw
 
 from backend import clock
-from backend.db import in_transaction, locked, on_commit, transaction, transaction_scratch
+from backend.db import in_transaction, locked, on_commit, savepoint, transaction, transaction_scratch
 from backend.jobs import dispatch
 from backend.jobs.models import OutboxMessage
 from backend.jobs.registry import handler_for
@@ -43,7 +43,7 @@ def enqueue(
     ):
         return None
     try:
-        with transaction():  # a savepoint: a concurrent twin with the same dedupe_key loses quietly
+        with savepoint():  # a concurrent twin with the same dedupe_key loses quietly
             message_id = OutboxMessage.insert(
                 job=job, payload=body, dedupe_key=dedupe_key, run_after=run_after
             ).execute()

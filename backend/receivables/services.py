@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import peewee as pw
 
 from backend import clock
-from backend.db import is_postgres, transaction
+from backend.db import is_postgres, savepoint, transaction
 from backend.ledger import chart
 from backend.ledger.services import Cr, Dr, post_entry
 from backend.receivables.errors import (
@@ -78,7 +78,7 @@ def record_money(
     existing = None if looked_up else Payment.get_or_none(Payment.reference == reference)
     if existing is None:
         try:
-            with transaction():  # savepoint: a concurrent twin's insert wins quietly
+            with savepoint():  # a concurrent twin's insert wins quietly
                 payment = Payment.create(
                     customer=customer_id,
                     order=order_id,
