@@ -11,11 +11,12 @@ from typing import Any
 
 import marshmallow as ma
 
-from backend.errors import ValidationFailed
+from backend.errors import Conflict, ValidationFailed
 from miniprogram_api.api import Blueprint
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.pagination import PageArgs, page, page_schema
 from miniprogram_api.security import STAFF, access, current_user
+from payments import services as payment_services
 from store import catalog
 from store import services as sales
 from store.errors import OrderNotFound
@@ -57,9 +58,7 @@ class RefundIn(ma.Schema):
     amount_fen = ma.fields.Integer(
         load_default=None, strict=True, metadata={"description": "omit: all that is left"}
     )
-    method = ma.fields.String(
-        load_default=None, validate=ma.validate.OneOf(["cash", "wechat", "bank_transfer"])
-    )
+    method = ma.fields.String(load_default=None, validate=ma.validate.OneOf(["cash", "bank_transfer"]))
 
 
 class LineOut(ma.Schema):
@@ -201,9 +200,10 @@ def fulfil(order_id: int) -> Any:
 @access(*ANY_ROLE)
 @blp.response(200, OrderOut)
 def cancel(order_id: int) -> Any:
-    """取消订单 Cancel an order not yet paid or shipped; its reservation is released."""
+    """取消订单 Cancel an order not yet paid or shipped: its reservation is released and any open
+    WeChat Pay transaction for it is closed (a payment racing the cancel is refunded, never lost)."""
     _visible_order(order_id)
-    return sales.cancel_order(order_id)
+    return payment_services.cancel_order(order_id)
 
 
 @blp.route("/orders/<int:order_id>/refunds", methods=["POST"])
@@ -212,8 +212,15 @@ def cancel(order_id: int) -> Any:
 @blp.arguments(RefundIn)
 @blp.response(200, OrderOut)
 def refund(data: dict[str, Any], order_id: int) -> Any:
-    """退款 Refund all or part of what was paid; a full refund also reverses the stock."""
+    """退款 Refund all or part of what was paid in cash or by transfer; a full refund also reverses the
+    stock. Orders paid with WeChat Pay are refunded through WeChat: POST /api/orders/<id>/wechat-refunds."""
     _visible_order(order_id)
+    if payment_services.paid_with_wechat(order_id):
+        raise Conflict(
+            "This order was paid with WeChat Pay; refund it through WeChat",
+            "该订单为微信支付，请走微信退款",
+            code="refund_through_wechat",
+        )
     return sales.refund_order(
         order_id, data["amount_fen"], reference=_reference("refund"), method=data["method"]
     )

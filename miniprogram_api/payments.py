@@ -179,18 +179,6 @@ def payment_code(data: dict[str, Any], order_id: int) -> Any:
     return codepay.collect_with_payment_code(order_id, data["auth_code"], staff_id=current_user().id)
 
 
-@blp.route("/orders/<int:order_id>/wechat-cancel", methods=["POST"])
-@access("customer", "distributor", *STAFF)
-@blp.response(200, PaymentOut(many=True))
-def wechat_cancel(order_id: int) -> Any:
-    """取消订单并关闭微信支付单 Cancel an unpaid order and close its open WeChat transactions."""
-    user = current_user()
-    if user.role not in STAFF:
-        services.customer_order(order_id, user.id)
-    services.cancel_order(order_id)
-    return list(PaymentRecord.select().where(PaymentRecord.order == order_id).order_by(PaymentRecord.id))
-
-
 @blp.route("/orders/<int:order_id>/wechat-refunds", methods=["POST"])
 @access(*STAFF)
 @idempotent

@@ -412,6 +412,19 @@ def mark_ended(record_id: int, status: str, why: str = "") -> None:
 # ---------------------------------------------------------------- cancel
 
 
+def paid_with_wechat(order_id: int) -> bool:
+    """Whether WeChat Pay money came in for this order (its refunds must go back through WeChat)."""
+    return (
+        PaymentRecord.select()
+        .where(
+            (PaymentRecord.order == order_id)
+            & (PaymentRecord.method.in_(WECHAT_METHODS))
+            & (PaymentRecord.status == "succeeded")
+        )
+        .exists()
+    )
+
+
 def cancel_order(order_id: int) -> Order:
     """Cancel an unpaid order and close its open WeChat transactions after commit.
 

@@ -74,8 +74,9 @@ def test_cancelling_closes_the_open_wechat_transaction(
     assert StockLevel.get(StockLevel.sku == shop.sku.id).reserved == 3
 
     other = wechat_buyer("李先生")
-    assert client.post(f"/api/orders/{order_id}/wechat-cancel", headers=other.headers).status_code == 404
-    response = client.post(f"/api/orders/{order_id}/wechat-cancel", headers=buyer.headers)
+    assert client.post(f"/api/orders/{order_id}/cancel", headers=other.headers).status_code == 404
+    assert StockLevel.get(StockLevel.sku == shop.sku.id).reserved == 3
+    response = client.post(f"/api/orders/{order_id}/cancel", headers=buyer.headers)
     assert response.status_code == 200, response.json
     drain_jobs()
 
