@@ -61,9 +61,8 @@ def idempotent(view: F) -> F:
             raise ValidationFailed("Idempotency-Key is too long", "Idempotency-Key 过长")
         scope = f"user:{g.user.id}" if getattr(g, "user", None) is not None else "anonymous"
         fingerprint = idempotency.request_fingerprint(request.method, request.path, request.get_data())
-        stored = idempotency.find(scope, key, fingerprint)
-        if stored is not None and stored.status_code:
-            return _replay(stored)
+        # No look-up first: the common case is a new key, and a used key makes the claim fail with
+        # IntegrityError, after which the stored response is replayed (or 409 for another body).
         try:
             with transaction():
                 record_id = idempotency.claim(scope, key, fingerprint)

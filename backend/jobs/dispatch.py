@@ -52,7 +52,7 @@ def deliver(message_ids: list[int]) -> None:
     """After commit: run (in-process) or enqueue (rq) just these rows."""
     try:
         if uses_rq():
-            _enqueue(message_ids)
+            _enqueue(message_ids, stamp=False)  # stamped when the rows were written
         else:
             _run_in_process(message_ids)
     except Exception:  # the periodic relay will pick the rows up; never fail the committed request
@@ -71,7 +71,7 @@ def relay_due() -> int:
     return len(ids)
 
 
-def _enqueue(message_ids: list[int]) -> None:
+def _enqueue(message_ids: list[int], *, stamp: bool = True) -> None:
     from rq import Retry
 
     from backend.jobs import outbox
@@ -84,7 +84,8 @@ def _enqueue(message_ids: list[int]) -> None:
             job_id=f"outbox-{message_id}",
             retry=Retry(max=3, interval=[10, 60, 300]),
         )
-    outbox.mark_enqueued(message_ids)
+    if stamp:
+        outbox.mark_enqueued(message_ids)
 
 
 def _run_in_process(message_ids: list[int]) -> None:

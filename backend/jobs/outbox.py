@@ -45,7 +45,13 @@ def enqueue(
     try:
         with savepoint():  # a concurrent twin with the same dedupe_key loses quietly
             message_id = OutboxMessage.insert(
-                job=job, payload=body, dedupe_key=dedupe_key, run_after=run_after
+                job=job,
+                payload=body,
+                dedupe_key=dedupe_key,
+                run_after=run_after,
+                # With rq, the hand-over after commit is certain to be attempted: stamp it now rather
+                # than with a second write after commit. If it is lost, the relay redelivers it later.
+                enqueued_at=clock.now() if dispatch.uses_rq() and delay_seconds <= 0 else None,
             ).execute()
     except pw.IntegrityError:
         return None
