@@ -32,6 +32,10 @@ DOMAIN_MODULES: tuple[str, ...] = (
     "payments.models",
     "payments.jobs",
     "payments.checks",
+    # The mini-program shop: members, points, stored value, carts, checkout, shipping, after-sales.
+    "store.shop_models",
+    "store.checks",
+    "store.notify",
 )
 
 

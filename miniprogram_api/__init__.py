@@ -6,11 +6,31 @@ from __future__ import annotations
 from flask import Flask
 
 from miniprogram_api import api as api_module
-from miniprogram_api import auth, catalog, health, orders, receivables, users
-from miniprogram_api import payments, wechat_notify
+from miniprogram_api import (
+    auth,
+    catalog,
+    health,
+    orders,
+    payments,
+    receivables,
+    shop,
+    shop_admin,
+    users,
+    wechat_notify,
+)
 from miniprogram_api.security import check_every_view_declares_access
 
-BLUEPRINTS = (auth.blp, users.blp, catalog.blp, orders.blp, receivables.blp, payments.blp, wechat_notify.blp)
+BLUEPRINTS = (
+    auth.blp,
+    users.blp,
+    catalog.blp,
+    orders.blp,
+    receivables.blp,
+    payments.blp,
+    wechat_notify.blp,
+    shop.blp,
+    shop_admin.blp,
+)
 
 
 def register(app: Flask) -> None:

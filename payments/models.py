@@ -131,3 +131,23 @@ class ReconciliationDifference(BaseModel):
 
     class Meta:
         table_name = "reconciliation_difference"
+
+
+class TopUp(BaseModel):
+    """A member's stored-value top-up through WeChat Pay (JSAPI): created -> pending -> succeeded |
+    closed. Its own record (not a PaymentRecord) because it pays for no order or invoice."""
+
+    out_trade_no = pw.CharField(max_length=32, unique=True)
+    customer = pw.ForeignKeyField(Customer, on_delete="RESTRICT")
+    amount_fen = pw.BigIntegerField()
+    status = pw.CharField(max_length=12, default="created", index=True)
+    transaction_id = pw.CharField(max_length=32, null=True, unique=True)
+    payer_openid = pw.CharField(max_length=64)
+    prepay_id = pw.CharField(max_length=64, null=True)
+    created_by = pw.IntegerField(null=True)
+    created_at = pw.DateTimeField(default=clock.now)
+    succeeded_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "top_up"
+        constraints = [pw.Check("amount_fen > 0")]

@@ -17,7 +17,7 @@ from typing import Any
 
 from backend import clock
 from backend.db import transaction
-from payments import wechat
+from payments import topups, wechat
 from payments.models import WechatNotification
 from payments.refunds import apply_refund_result
 from payments.services import apply_success, merchant_problem
@@ -80,7 +80,11 @@ def handle(headers: Mapping[str, str], body: bytes | str) -> Reply:
     resource: dict[str, Any] = data["resource"]
     try:
         with transaction():
-            if event_type == "TRANSACTION.SUCCESS":
+            if event_type == "TRANSACTION.SUCCESS" and topups.is_top_up(
+                str(resource.get("out_trade_no") or "")
+            ):
+                outcome = topups.apply_success(resource)  # a stored-value top-up, not an order
+            elif event_type == "TRANSACTION.SUCCESS":
                 outcome, _ = apply_success(resource)
             elif event_type.startswith("REFUND."):
                 problem = merchant_problem({"mchid": resource.get("mchid")})

@@ -1,6 +1,7 @@
-"""Outbox handlers for sale events. For now they only record; WeChat messages come in a later issue.
+"""Outbox handlers for sale events. A completed refund sends the customer a subscribe message
+(store/notify.py, at most once per refund); the paid receipt only records for now.
 
-Each handler is safe to run twice (it only logs).
+Each handler is safe to run twice.
 """
 
 from __future__ import annotations
@@ -21,3 +22,10 @@ def paid_receipt(payload: dict[str, Any]) -> None:
 @job("order.refund_notice")
 def refund_notice(payload: dict[str, Any]) -> None:
     log.info("refund of %s fen for order %s", payload.get("amount_fen"), payload.get("order_id"))
+    from store import notify  # the WeChat client is only needed here
+
+    notify.notify_refund(
+        int(payload["order_id"]),
+        int(payload["amount_fen"]),
+        str(payload.get("reference") or payload["order_id"]),
+    )

@@ -26,9 +26,24 @@ ORDER_STATUSES = (
 )
 
 
+class Category(BaseModel):
+    """A shelf in the mini-program shop (饮料 > 果汁); `sort` orders siblings, smaller first."""
+
+    name = pw.CharField(max_length=64)
+    parent = pw.ForeignKeyField("self", null=True, backref="children", on_delete="RESTRICT")
+    sort = pw.IntegerField(default=0)
+    active = pw.BooleanField(default=True)
+    created_at = pw.DateTimeField(default=clock.now)
+
+
 class Product(BaseModel):
     name = pw.CharField(max_length=128)
     created_at = pw.DateTimeField(default=clock.now)
+    # The shop's face of a product (migration 0030): shelf, pictures, and whether shoppers see it.
+    category = pw.ForeignKeyField(Category, null=True, backref="products", on_delete="SET NULL")
+    description = pw.TextField(default="")
+    image_urls = pw.TextField(default="[]")  # JSON list of https URLs, the first is the cover
+    on_sale = pw.BooleanField(default=True)
 
 
 class Sku(BaseModel):
@@ -41,6 +56,7 @@ class Sku(BaseModel):
     vat_rate_bp = pw.IntegerField(default=1300)
     active = pw.BooleanField(default=True)
     created_at = pw.DateTimeField(default=clock.now)
+    member_price_fen = pw.BigIntegerField(null=True)  # VAT-inclusive price for members; null = retail
 
     class Meta:
         constraints = [
@@ -91,6 +107,8 @@ class Order(BaseModel):
     paid_at = pw.DateTimeField(null=True)
     shipped_at = pw.DateTimeField(null=True)
     closed_at = pw.DateTimeField(null=True)  # cancelled, refunded or completed
+    # Points and coupons taken off at checkout (store/checkout.py); total_fen is after it.
+    discount_fen = pw.BigIntegerField(default=0)
 
     class Meta:
         table_name = "sales_order"  # "order" is reserved in SQL
@@ -113,6 +131,9 @@ class OrderLine(BaseModel):
     net_fen = pw.BigIntegerField()
     vat_fen = pw.BigIntegerField()
     cost_fen = pw.BigIntegerField(null=True)  # moving-average cost at issue; a return uses it back
+    # This line's share of the order's discount: total_fen = unit_price_fen x quantity - discount_fen,
+    # so revenue and VAT are booked on what the customer actually pays.
+    discount_fen = pw.BigIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -29,7 +29,7 @@ from backend.money import round_half_up_div, split_vat
 from backend.receivables import services as receivables
 from backend.receivables.errors import PaymentReferenceReused, UnknownCustomer
 from backend.receivables.models import Payment
-from store import catalog, pricing
+from store import benefits, catalog, pricing
 from store.errors import (
     AmountMismatch,
     EmptyOrder,
@@ -278,6 +278,7 @@ def capture_payment(order_id: int, amount_fen: int, method: str, reference: str)
             source_type="order",
             source_id=order.id,
         )
+        benefits.on_paid(order, amount_fen)  # points earned in the payment's own transaction
         enqueue("order.paid_receipt", {"order_id": order.id}, dedupe_key=f"order.paid_receipt:{order.id}")
         return _set(order.id, status="paid", paid_fen=amount_fen, paid_at=clock.now())
 
@@ -355,6 +356,7 @@ def cancel_order(order_id: int) -> Order:
                 source_id=order.id,
             )
         inventory.release(_wants(order), order_id=order.id, reference=f"order:{order.id}")
+        benefits.on_cancelled(order)  # redeemed points and the coupon come back
         return _set(order.id, status="cancelled", closed_at=clock.now())
 
 
@@ -412,11 +414,12 @@ def refund_order(
             source_type="order",
             source_id=order.id,
         )
+        benefits.on_refunded(order, amount, method, reference, everything=everything)
         if everything:
             _reverse_stock(order)
         enqueue(
             "order.refund_notice",
-            {"order_id": order.id, "amount_fen": amount},
+            {"order_id": order.id, "amount_fen": amount, "reference": reference},
             dedupe_key=f"refund:{reference}",
         )
         return _set(

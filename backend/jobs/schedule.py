@@ -31,6 +31,12 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("payments.settle_pending", 60, "payments.jobs:settle_pending"),
     # Reconcile yesterday's WeChat trade bill once it is published (a no-op once done).
     Periodic("payments.reconcile", 3600, "payments.reconciliation:reconcile_yesterday"),
+    # Cancel mini-program orders left unpaid too long (stock released, WeChat transaction closed).
+    Periodic("store.auto_cancel", 60, "payments.auto_cancel:cancel_unpaid"),
+    # Orders shipped N days ago and never confirmed by the customer are received.
+    Periodic("store.auto_receive", 3600, "store.fulfilment:auto_receive"),
+    # Points of members inactive for a year expire.
+    Periodic("store.points_expiry", 86400, "store.members:expire_points"),
 )
 
 

@@ -38,9 +38,15 @@ WECHAT_CLEARING = "1012"
 RECEIVABLES = "1122"
 INVENTORY = "1405"
 PAYABLES = "2202"
+PREPAYMENTS = "2203"  # 预收账款: late WeChat payments awaiting refund, and members' stored value
 OUTPUT_VAT = "2221"
 REVENUE = "5001"
 COGS = "5401"
 
 # Where money lands for each payment method.
-MONEY_ACCOUNT = {"cash": CASH, "bank_transfer": BANK, "wechat": WECHAT_CLEARING}
+MONEY_ACCOUNT = {
+    "cash": CASH,
+    "bank_transfer": BANK,
+    "wechat": WECHAT_CLEARING,
+    "stored_value": PREPAYMENTS,  # paying from the balance uses up the prepayment
+}

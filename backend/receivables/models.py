@@ -13,7 +13,8 @@ from backend import clock
 from backend.db import BaseModel
 from store.models import Customer, Order
 
-PAYMENT_METHODS = ("cash", "wechat", "bank_transfer")
+# stored_value: paid from a member's balance (store/members.py), money account 2203.
+PAYMENT_METHODS = ("cash", "wechat", "bank_transfer", "stored_value")
 ENTRY_KINDS = ("invoice", "payment", "credit_note", "refund")
 
 
@@ -48,7 +49,7 @@ class Payment(BaseModel):
         constraints = [
             pw.Check("amount_fen > 0"),
             pw.Check("direction IN ('in', 'out')"),
-            pw.Check("method IN ('cash', 'wechat', 'bank_transfer')"),
+            pw.Check("method IN ('cash', 'wechat', 'bank_transfer', 'stored_value')"),
         ]
 
 

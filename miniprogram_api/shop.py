@@ -1,0 +1,598 @@
+"""The mini-program shop for customers: browse, cart, addresses, coupons, checkout, receive,
+after-sales, member points and stored value, share links. Thin: parse, authorize, call store/ or
+payments/, serialize.
+
+Everything a customer reaches is scoped to their own customer record: another customer's cart
+line, address, coupon, order or request is a 404, exactly like one that does not exist. Input
+schemas reject unknown fields, so a price, status or balance can never be sent in.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import marshmallow as ma
+from flask import Response
+
+from backend import runtime
+from backend.db import transaction
+from backend.errors import NotFound
+from miniprogram_api.api import Blueprint
+from miniprogram_api.idempotency import idempotent
+from miniprogram_api.pagination import PageArgs, page
+from miniprogram_api.security import STAFF, access, current_user
+from payments import services as payments
+from store import (
+    addresses,
+    aftersales,
+    cart,
+    catalog,
+    categories,
+    fulfilment,
+    members,
+    pricing,
+    promotions,
+    sharing,
+    stored_value,
+)
+from store import checkout as checkouts
+from store.errors import OrderNotFound
+from store.models import Category, Customer, Order, OrderLine, Product
+from store.shop_models import Checkout, Coupon, Shipment
+
+blp = Blueprint("shop", __name__, url_prefix="/api", description="商城 The mini-program shop for customers")
+
+ANY_ROLE = ("customer", "distributor", "staff", "owner")
+SHOPPER = ("customer",)
+
+
+def _me() -> Customer:
+    return catalog.customer_of_user(current_user().id)
+
+
+# ---------------------------------------------------------------- serialization
+
+
+def sku_dict(sku: Any, customer: Customer | None, available: dict[int, int]) -> dict[str, Any]:
+    return {
+        "id": sku.id,
+        "name": sku.name,
+        "barcode": sku.barcode,
+        "unit": sku.unit,
+        "price_fen": sku.price_fen,
+        "member_price_fen": sku.member_price_fen,
+        "your_price_fen": pricing.unit_price_fen(sku, customer) if customer is not None else sku.price_fen,
+        "available": max(available.get(sku.id, 0), 0),
+    }
+
+
+def product_dict(product: Product, customer: Customer | None) -> dict[str, Any]:
+    skus = categories.shopper_skus(product)
+    available = categories.available_by_sku([s.id for s in skus])
+    return {
+        "id": product.id,
+        "name": product.name,
+        "description": product.description,
+        "category_id": product.category_id,
+        "image_urls": categories.images(product),
+        "on_sale": product.on_sale,
+        "skus": [sku_dict(s, customer, available) for s in skus],
+    }
+
+
+def order_dict(order: Order) -> dict[str, Any]:
+    lines = OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id)
+    checkout = Checkout.get_or_none(Checkout.order == order.id)
+    shipment = Shipment.get_or_none(Shipment.order == order.id)
+    return {
+        "id": order.id,
+        "status": order.status,
+        "total_fen": order.total_fen,
+        "vat_fen": order.vat_fen,
+        "discount_fen": order.discount_fen,
+        "paid_fen": order.paid_fen,
+        "refunded_fen": order.refunded_fen,
+        "created_at": order.created_at.isoformat(),
+        "lines": [
+            {
+                "id": line.id,
+                "sku_id": line.sku_id,
+                "quantity": line.quantity,
+                "unit_price_fen": line.unit_price_fen,
+                "discount_fen": line.discount_fen,
+                "total_fen": line.total_fen,
+                "vat_fen": line.vat_fen,
+            }
+            for line in lines
+        ],
+        "checkout": None
+        if checkout is None
+        else {
+            "ship_to": json.loads(checkout.ship_to),
+            "goods_fen": checkout.goods_fen,
+            "points_used": checkout.points_used,
+            "points_discount_fen": checkout.points_discount_fen,
+            "coupon_discount_fen": checkout.coupon_discount_fen,
+            "pay_with": checkout.pay_with,
+        },
+        "shipment": None
+        if shipment is None
+        else {
+            "carrier": shipment.carrier,
+            "tracking_no": shipment.tracking_no,
+            "shipped_at": shipment.shipped_at.isoformat(),
+            "received_at": shipment.received_at.isoformat() if shipment.received_at else None,
+            "received_by": shipment.received_by,
+        },
+    }
+
+
+def address_dict(a: Any) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "name": a.name,
+        "phone": a.phone,
+        "region": a.region,
+        "detail": a.detail,
+        "is_default": a.is_default,
+    }
+
+
+def cart_dict(customer: Customer) -> dict[str, Any]:
+    items = cart.items(customer.id)
+    available = categories.available_by_sku([i.sku_id for i in items])
+    rows = []
+    for item in items:
+        sku = item.sku
+        price = pricing.unit_price_fen(sku, customer)
+        rows.append(
+            {
+                "id": item.id,
+                "sku_id": sku.id,
+                "name": f"{sku.product.name} {sku.name}",
+                "quantity": item.quantity,
+                "unit_price_fen": price,
+                "total_fen": price * item.quantity,
+                "available": max(available.get(sku.id, 0), 0),
+                "on_sale": categories.on_sale_sku(sku.id) is not None,
+            }
+        )
+    return {"items": rows, "goods_fen": sum(r["total_fen"] for r in rows)}
+
+
+def coupon_dict(c: Coupon) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "name": c.name,
+        "amount_off_fen": c.amount_off_fen,
+        "threshold_fen": c.threshold_fen,
+        "per_customer_limit": c.per_customer_limit,
+        "valid_from": c.valid_from.isoformat(),
+        "valid_until": c.valid_until.isoformat(),
+    }
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
+
+
+def _paged(query: Any, id_field: Any, args: dict[str, Any], dump: Any) -> dict[str, Any]:
+    result = page(query, id_field, args)
+    return {"items": [dump(row) for row in result["items"]], "next_cursor": result["next_cursor"]}
+
+
+# ---------------------------------------------------------------- catalog
+
+
+class ProductArgs(PageArgs):
+    q = ma.fields.String(load_default=None, validate=ma.validate.Length(max=64))
+    category_id = ma.fields.Integer(load_default=None)
+
+
+@blp.route("/shop/categories", methods=["GET"])
+@access(*ANY_ROLE)
+def list_categories() -> Any:
+    """商品分类 Active categories, in display order."""
+    rows = Category.select().where(Category.active == True).order_by(Category.sort, Category.id)  # noqa: E712
+    return _json(
+        {"items": [{"id": c.id, "name": c.name, "parent_id": c.parent_id, "sort": c.sort} for c in rows]}
+    )
+
+
+@blp.route("/shop/products", methods=["GET"])
+@access(*ANY_ROLE)
+@blp.arguments(ProductArgs, location="query")
+def list_products(args: dict[str, Any]) -> Any:
+    """商品列表 Products on sale with their SKUs, your price and available stock; search by name or barcode."""
+    user = current_user()
+    customer = None if user.role in STAFF else catalog.customer_of_user(user.id)
+    query = categories.shopper_products(q=args["q"], category_id=args["category_id"])
+    return _json(_paged(query, Product.id, args, lambda p: product_dict(p, customer)))
+
+
+@blp.route("/shop/products/<int:product_id>", methods=["GET"])
+@access(*ANY_ROLE)
+def get_product(product_id: int) -> Any:
+    """商品详情 One product on sale (an off-sale or unknown one is a 404)."""
+    user = current_user()
+    customer = None if user.role in STAFF else catalog.customer_of_user(user.id)
+    product = categories.shopper_products().where(Product.id == product_id).first()
+    if product is None:
+        raise NotFound(details={"product_id": product_id})
+    return _json(product_dict(product, customer))
+
+
+# ---------------------------------------------------------------- cart
+
+
+class CartAddIn(ma.Schema):
+    sku_id = ma.fields.Integer(required=True, strict=True)
+    quantity = ma.fields.Integer(required=True, strict=True)
+
+
+class QuantityIn(ma.Schema):
+    quantity = ma.fields.Integer(required=True, strict=True)
+
+
+@blp.route("/cart", methods=["GET"])
+@access(*SHOPPER)
+def get_cart() -> Any:
+    """购物车 Your cart at today's prices for you."""
+    return _json(cart_dict(_me()))
+
+
+@blp.route("/cart/items", methods=["POST"])
+@access(*SHOPPER)
+@idempotent
+@blp.arguments(CartAddIn)
+@blp.response(201)
+def add_to_cart(data: dict[str, Any]) -> Any:
+    """加入购物车 Add a SKU on sale to your cart (merged with the same SKU)."""
+    me = _me()
+    cart.add(me.id, data["sku_id"], data["quantity"])
+    return _json(cart_dict(me), 201)
+
+
+@blp.route("/cart/items/<int:item_id>", methods=["PATCH"])
+@access(*SHOPPER)
+@blp.arguments(QuantityIn)
+def set_cart_quantity(data: dict[str, Any], item_id: int) -> Any:
+    """改数量 Change the quantity of one of your cart lines."""
+    me = _me()
+    cart.set_quantity(me.id, item_id, data["quantity"])
+    return _json(cart_dict(me))
+
+
+@blp.route("/cart/items/<int:item_id>", methods=["DELETE"])
+@access(*SHOPPER)
+def remove_from_cart(item_id: int) -> Any:
+    """删除 Remove one of your cart lines."""
+    me = _me()
+    cart.remove(me.id, item_id)
+    return _json(cart_dict(me))
+
+
+# ---------------------------------------------------------------- addresses
+
+
+class AddressIn(ma.Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=32))
+    phone = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^1\d{10}$"))
+    region = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    detail = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=128))
+    is_default = ma.fields.Boolean(load_default=False)
+
+
+class AddressPatch(ma.Schema):
+    name = ma.fields.String(validate=ma.validate.Length(min=1, max=32))
+    phone = ma.fields.String(validate=ma.validate.Regexp(r"^1\d{10}$"))
+    region = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
+    detail = ma.fields.String(validate=ma.validate.Length(min=1, max=128))
+    is_default = ma.fields.Boolean()
+
+
+@blp.route("/addresses", methods=["GET"])
+@access(*SHOPPER)
+def list_addresses() -> Any:
+    """收货地址 Your delivery addresses, the default first."""
+    rows = addresses.of_customer(_me().id).order_by(addresses.Address.is_default.desc(), addresses.Address.id)
+    return _json({"items": [address_dict(a) for a in rows]})
+
+
+@blp.route("/addresses", methods=["POST"])
+@access(*SHOPPER)
+@idempotent
+@blp.arguments(AddressIn)
+@blp.response(201)
+def create_address(data: dict[str, Any]) -> Any:
+    """新增地址 Add a delivery address (the first one is the default)."""
+    return _json(address_dict(addresses.create(_me().id, **data)), 201)
+
+
+@blp.route("/addresses/<int:address_id>", methods=["PATCH"])
+@access(*SHOPPER)
+@blp.arguments(AddressPatch)
+def update_address(data: dict[str, Any], address_id: int) -> Any:
+    """修改地址 Change one of your addresses."""
+    return _json(address_dict(addresses.update(_me().id, address_id, **data)))
+
+
+@blp.route("/addresses/<int:address_id>", methods=["DELETE"])
+@access(*SHOPPER)
+def delete_address(address_id: int) -> Any:
+    """删除地址 Remove one of your addresses."""
+    addresses.delete(_me().id, address_id)
+    return _json({"deleted": address_id})
+
+
+# ---------------------------------------------------------------- coupons and membership
+
+
+@blp.route("/coupons", methods=["GET"])
+@access(*ANY_ROLE)
+def list_coupons() -> Any:
+    """可领优惠券 Coupons that can be claimed now."""
+    from backend import clock
+
+    now = clock.now()
+    rows = Coupon.select().where(
+        (Coupon.active == True) & (Coupon.valid_from <= now) & (Coupon.valid_until > now)  # noqa: E712
+    )
+    return _json({"items": [coupon_dict(c) for c in rows.order_by(Coupon.id)]})
+
+
+@blp.route("/coupons/<int:coupon_id>/claim", methods=["POST"])
+@access(*SHOPPER)
+@idempotent
+@blp.response(201)
+def claim_coupon(coupon_id: int) -> Any:
+    """领券 Claim a coupon (up to its per-customer limit)."""
+    held = promotions.claim(_me().id, coupon_id)
+    return _json({"id": held.id, "status": held.status, "coupon": coupon_dict(held.coupon)}, 201)
+
+
+@blp.route("/me/coupons", methods=["GET"])
+@access(*SHOPPER)
+def my_coupons() -> Any:
+    """我的优惠券 Your coupons, used and available."""
+    rows = promotions.of_customer(_me().id).order_by(promotions.CustomerCoupon.id)
+    return _json(
+        {
+            "items": [
+                {"id": h.id, "status": h.status, "order_id": h.order_id, "coupon": coupon_dict(h.coupon)}
+                for h in rows
+            ]
+        }
+    )
+
+
+@blp.route("/me/member", methods=["GET"])
+@access(*SHOPPER)
+def my_membership() -> Any:
+    """会员 Your level, points and stored-value balance."""
+    acc = members.account(_me().id)
+    level = acc.level if acc.level_id is not None else None
+    return _json(
+        {
+            "level": None if level is None else {"id": level.id, "name": level.name, "rank": level.rank},
+            "points": acc.points,
+            "stored_value_fen": acc.stored_value_fen,
+            "fen_per_point": members.FEN_PER_POINT,
+        }
+    )
+
+
+@blp.route("/me/points", methods=["GET"])
+@access(*SHOPPER)
+@blp.arguments(PageArgs, location="query")
+def my_points(args: dict[str, Any]) -> Any:
+    """积分明细 Your points ledger, newest first."""
+    return _json(
+        _paged(
+            members.points_history(_me().id),
+            members.PointsEntry.id,
+            args,
+            lambda e: {"id": e.id, "kind": e.kind, "points": e.points, "order_id": e.order_id},
+        )
+    )
+
+
+@blp.route("/me/stored-value", methods=["GET"])
+@access(*SHOPPER)
+@blp.arguments(PageArgs, location="query")
+def my_stored_value(args: dict[str, Any]) -> Any:
+    """储值明细 Your stored-value ledger, newest first."""
+    return _json(
+        _paged(
+            members.stored_value_history(_me().id),
+            members.StoredValueEntry.id,
+            args,
+            lambda e: {"id": e.id, "kind": e.kind, "amount_fen": e.amount_fen, "order_id": e.order_id},
+        )
+    )
+
+
+# ---------------------------------------------------------------- checkout and orders
+
+
+class CheckoutIn(ma.Schema):
+    address_id = ma.fields.Integer(required=True, strict=True)
+    points = ma.fields.Integer(load_default=0, strict=True)
+    customer_coupon_id = ma.fields.Integer(load_default=None, strict=True)
+    pay_with = ma.fields.String(load_default="wechat", validate=ma.validate.OneOf(checkouts.PAY_WITH))
+
+
+@blp.route("/checkout", methods=["POST"])
+@access(*SHOPPER)
+@idempotent
+@blp.arguments(CheckoutIn)
+@blp.response(201)
+def checkout(data: dict[str, Any]) -> Any:
+    """结算 Turn your cart into an order (stock reserved, points and coupon applied) and pay.
+
+    `pay_with=wechat` answers wx.requestPayment's parameters; `pay_with=stored_value` pays from your
+    balance at once. The same Idempotency-Key replays the first answer and never orders twice.
+    """
+    user = current_user()
+    me = _me()
+    order = checkouts.checkout(me.id, placed_by=user.id, **data)
+    body: dict[str, Any] = {"payment": None, "request_payment": None}
+    if data["pay_with"] == "wechat":
+        started = payments.start_jsapi_checkout(order.id, user.id)
+        body["payment"] = {
+            "id": started.payment.id,
+            "out_trade_no": started.payment.out_trade_no,
+            "amount_fen": started.payment.amount_fen,
+            "status": started.payment.status,
+        }
+        body["request_payment"] = started.params
+    else:
+        order = stored_value.pay_order(order.id, me.id)
+    body["order"] = order_dict(Order.get_by_id(order.id))
+    return _json(body, 201)
+
+
+def _own_order(order_id: int) -> Order:
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None or order.customer_id != _me().id:
+        raise OrderNotFound(details={"order_id": order_id})
+    return order
+
+
+@blp.route("/shop/orders", methods=["GET"])
+@access(*SHOPPER)
+@blp.arguments(PageArgs, location="query")
+def my_orders(args: dict[str, Any]) -> Any:
+    """我的订单 Your orders with discounts and shipping, newest first."""
+    return _json(_paged(Order.select().where(Order.customer == _me().id), Order.id, args, order_dict))
+
+
+@blp.route("/shop/orders/<int:order_id>", methods=["GET"])
+@access(*SHOPPER)
+def my_order(order_id: int) -> Any:
+    """订单详情 One of your orders: lines with their discount, delivery address, shipment."""
+    return _json(order_dict(_own_order(order_id)))
+
+
+@blp.route("/shop/orders/<int:order_id>/pay-with-stored-value", methods=["POST"])
+@access(*SHOPPER)
+def pay_with_stored_value(order_id: int) -> Any:
+    """余额支付 Pay one of your pending orders from your stored-value balance."""
+    with transaction():
+        order = _own_order(order_id)
+        stored_value.pay_order(order.id, order.customer_id)
+    return _json(order_dict(Order.get_by_id(order_id)))
+
+
+@blp.route("/shop/orders/<int:order_id>/receive", methods=["POST"])
+@access(*SHOPPER)
+def receive(order_id: int) -> Any:
+    """确认收货 Confirm you received one of your shipped orders."""
+    _own_order(order_id)
+    return _json(order_dict(fulfilment.receive(order_id, by="customer")))
+
+
+@blp.route("/shop/orders/<int:order_id>/cancel", methods=["POST"])
+@access(*SHOPPER)
+def cancel(order_id: int) -> Any:
+    """取消订单 Cancel one of your unpaid orders: stock released, points and coupon back, WeChat closed."""
+    _own_order(order_id)
+    return _json(order_dict(payments.cancel_order(order_id)))
+
+
+# ---------------------------------------------------------------- after-sales
+
+
+class AfterSaleLineIn(ma.Schema):
+    line_id = ma.fields.Integer(required=True, strict=True)
+    quantity = ma.fields.Integer(required=True, strict=True)
+
+
+class AfterSaleIn(ma.Schema):
+    lines = ma.fields.List(ma.fields.Nested(AfterSaleLineIn), required=True)
+    reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=255))
+
+
+@blp.route("/shop/orders/<int:order_id>/aftersales", methods=["POST"])
+@access(*SHOPPER)
+@idempotent
+@blp.arguments(AfterSaleIn)
+@blp.response(201)
+def request_aftersale(data: dict[str, Any], order_id: int) -> Any:
+    """申请售后 Ask for a refund of some lines of one of your paid orders (staff decide)."""
+    order = _own_order(order_id)
+    req = aftersales.request(order.id, order.customer_id, data["lines"], reason=data["reason"])
+    return _json(aftersales.as_dict(req), 201)
+
+
+@blp.route("/me/aftersales", methods=["GET"])
+@access(*SHOPPER)
+@blp.arguments(PageArgs, location="query")
+def my_aftersales(args: dict[str, Any]) -> Any:
+    """我的售后 Your after-sales requests, newest first."""
+    return _json(
+        _paged(aftersales.of_customer(_me().id), aftersales.AfterSaleRequest.id, args, aftersales.as_dict)
+    )
+
+
+# ---------------------------------------------------------------- stored value top-up and sharing
+
+
+class TopUpIn(ma.Schema):
+    amount_fen = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=10**8))
+
+
+@blp.route("/me/stored-value/top-ups", methods=["POST"])
+@access(*SHOPPER)
+@idempotent
+@blp.arguments(TopUpIn)
+@blp.response(201)
+def top_up(data: dict[str, Any]) -> Any:
+    """储值充值 Top up your balance with WeChat Pay; answers wx.requestPayment's parameters."""
+    from payments import topups
+
+    started = topups.start_top_up(current_user().id, _me().id, data["amount_fen"])
+    return _json(
+        {
+            "top_up": {
+                "id": started.record.id,
+                "amount_fen": started.record.amount_fen,
+                "status": started.record.status,
+            },
+            "request_payment": started.params,
+        },
+        201,
+    )
+
+
+class ShareIn(ma.Schema):
+    product_id = ma.fields.Integer(load_default=None, strict=True)
+
+
+@blp.route("/share-links", methods=["POST"])
+@access(*SHOPPER)
+@idempotent
+@blp.arguments(ShareIn)
+@blp.response(201)
+def create_share_link(data: dict[str, Any]) -> Any:
+    """分享给好友 A share link (and mini-program code) that records you as the sharer."""
+    link = sharing.create_link(_me().id, data["product_id"])
+    return _json(sharing.as_dict(link), 201)
+
+
+@blp.route("/share-links/<string:code>/wxacode.png", methods=["GET"])
+@access(*SHOPPER)
+def share_code_image(code: str) -> Response:
+    """小程序码 The mini-program code of one of your share links, as a PNG."""
+    link = sharing.own_link(_me().id, code)
+    image = runtime.miniprogram_client().wxa.get_wxa_code_unlimited(link.code, page=sharing.PAGE)
+    return Response(image.content, mimetype="image/png")
+
+
+@blp.route("/share-links/<string:code>/arrivals", methods=["POST"])
+@access(*SHOPPER)
+def arrive_by_share(code: str) -> Any:
+    """通过分享进入 Record that you came through a share link (the first link that brought you wins)."""
+    referral = sharing.arrive(_me().id, code)
+    return _json({"sharer_customer_id": None if referral is None else referral.sharer_id})

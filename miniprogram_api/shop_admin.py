@@ -1,0 +1,291 @@
+"""The shop for staff and the owner: categories, product pictures and listing, SKU and level prices,
+member levels, coupons, shipping, after-sales decisions, and who brought whom. Thin: parse,
+authorize, call store/ or payments/, serialize."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import marshmallow as ma
+from flask import Response
+
+from backend.db import transaction
+from miniprogram_api.api import Blueprint
+from miniprogram_api.idempotency import idempotent
+from miniprogram_api.pagination import PageArgs
+from miniprogram_api.security import STAFF, access, current_user
+from miniprogram_api.shop import _json, _paged, coupon_dict, order_dict
+from payments import refunds
+from payments.models import PaymentRecord
+from store import aftersales, categories, fulfilment, members, promotions, sharing
+from store import services as sales
+from store.errors import UnknownSku
+from store.models import Order, Sku
+from store.shop_errors import InvalidAfterSale
+from store.shop_models import AfterSaleRequest, MemberLevel, SkuLevelPrice
+
+blp = Blueprint("shop_admin", __name__, url_prefix="/api", description="商城管理 The shop for staff")
+
+FEN = ma.validate.Range(min=0, max=10**12)
+
+
+def _category_dict(c: Any) -> dict[str, Any]:
+    return {"id": c.id, "name": c.name, "parent_id": c.parent_id, "sort": c.sort, "active": c.active}
+
+
+def _product_dict(p: Any) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "name": p.name,
+        "description": p.description,
+        "category_id": p.category_id,
+        "image_urls": categories.images(p),
+        "on_sale": p.on_sale,
+    }
+
+
+def _sku_dict(s: Sku) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "product_id": s.product_id,
+        "name": s.name,
+        "barcode": s.barcode,
+        "unit": s.unit,
+        "price_fen": s.price_fen,
+        "member_price_fen": s.member_price_fen,
+        "distributor_price_fen": s.distributor_price_fen,
+        "active": s.active,
+    }
+
+
+class CategoryIn(ma.Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    parent_id = ma.fields.Integer(load_default=None, strict=True)
+    sort = ma.fields.Integer(load_default=0, strict=True)
+
+
+class CategoryPatch(ma.Schema):
+    name = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
+    parent_id = ma.fields.Integer(allow_none=True, strict=True)
+    sort = ma.fields.Integer(strict=True)
+    active = ma.fields.Boolean()
+
+
+class ProductPatch(ma.Schema):
+    name = ma.fields.String(validate=ma.validate.Length(min=1, max=128))
+    description = ma.fields.String(validate=ma.validate.Length(max=5000))
+    category_id = ma.fields.Integer(allow_none=True, strict=True)
+    image_urls = ma.fields.List(ma.fields.String())
+    on_sale = ma.fields.Boolean()
+
+
+class SkuPatch(ma.Schema):
+    name = ma.fields.String(validate=ma.validate.Length(min=1, max=128))
+    unit = ma.fields.String(validate=ma.validate.Length(min=1, max=16))
+    price_fen = ma.fields.Integer(strict=True, validate=FEN)
+    member_price_fen = ma.fields.Integer(allow_none=True, strict=True, validate=FEN)
+    distributor_price_fen = ma.fields.Integer(allow_none=True, strict=True, validate=FEN)
+    active = ma.fields.Boolean()
+
+
+class LevelIn(ma.Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=32))
+    rank = ma.fields.Integer(required=True, strict=True)
+    points_per_yuan = ma.fields.Integer(
+        load_default=1, strict=True, validate=ma.validate.Range(min=0, max=100)
+    )
+
+
+class LevelPriceIn(ma.Schema):
+    price_fen = ma.fields.Integer(required=True, strict=True, validate=FEN)
+
+
+class MemberPatch(ma.Schema):
+    level_id = ma.fields.Integer(required=True, allow_none=True, strict=True)
+
+
+class CouponIn(ma.Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    amount_off_fen = ma.fields.Integer(
+        required=True, strict=True, validate=ma.validate.Range(min=1, max=10**9)
+    )
+    threshold_fen = ma.fields.Integer(load_default=0, strict=True, validate=FEN)
+    per_customer_limit = ma.fields.Integer(
+        load_default=1, strict=True, validate=ma.validate.Range(min=1, max=100)
+    )
+    valid_from = ma.fields.NaiveDateTime(required=True)
+    valid_until = ma.fields.NaiveDateTime(required=True)
+
+
+class ShipIn(ma.Schema):
+    carrier = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=32))
+    tracking_no = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[0-9A-Za-z-]{4,64}$"))
+
+
+class DecisionIn(ma.Schema):
+    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=255))
+
+
+class AfterSaleArgs(PageArgs):
+    status = ma.fields.String(
+        load_default=None, validate=ma.validate.OneOf(["requested", "approved", "rejected"])
+    )
+
+
+@blp.route("/categories", methods=["POST"])
+@access(*STAFF)
+@idempotent
+@blp.arguments(CategoryIn)
+@blp.response(201)
+def create_category(data: dict[str, Any]) -> Any:
+    """新建分类 Create a category (optionally under a parent)."""
+    return _json(
+        _category_dict(
+            categories.create_category(data["name"], parent_id=data["parent_id"], sort=data["sort"])
+        ),
+        201,
+    )
+
+
+@blp.route("/categories/<int:category_id>", methods=["PATCH"])
+@access(*STAFF)
+@blp.arguments(CategoryPatch)
+def update_category(data: dict[str, Any], category_id: int) -> Any:
+    """修改分类 Rename, move, reorder or hide a category."""
+    return _json(_category_dict(categories.update_category(category_id, **data)))
+
+
+@blp.route("/products/<int:product_id>", methods=["PATCH"])
+@access(*STAFF)
+@blp.arguments(ProductPatch)
+def update_product(data: dict[str, Any], product_id: int) -> Any:
+    """修改商品 Name, description, category, pictures (https URLs), on/off sale."""
+    return _json(_product_dict(categories.update_product(product_id, **data)))
+
+
+@blp.route("/skus/<int:sku_id>", methods=["PATCH"])
+@access(*STAFF)
+@blp.arguments(SkuPatch)
+def update_sku(data: dict[str, Any], sku_id: int) -> Any:
+    """修改规格 Specification name, unit, retail/member/distributor prices, on/off sale."""
+    return _json(_sku_dict(categories.update_sku(sku_id, **data)))
+
+
+@blp.route("/member-levels", methods=["POST"])
+@access(*STAFF)
+@idempotent
+@blp.arguments(LevelIn)
+@blp.response(201)
+def create_level(data: dict[str, Any]) -> Any:
+    """新建会员等级 A member level with its points rate (points per yuan paid)."""
+    level = members.create_level(data["name"], data["rank"], data["points_per_yuan"])
+    return _json(
+        {"id": level.id, "name": level.name, "rank": level.rank, "points_per_yuan": level.points_per_yuan},
+        201,
+    )
+
+
+@blp.route("/skus/<int:sku_id>/level-prices/<int:level_id>", methods=["PUT"])
+@access(*STAFF)
+@blp.arguments(LevelPriceIn)
+def set_level_price(data: dict[str, Any], sku_id: int, level_id: int) -> Any:
+    """等级价 The price of a SKU for one member level."""
+    with transaction():
+        if (
+            Sku.get_or_none(Sku.id == sku_id) is None
+            or MemberLevel.get_or_none(MemberLevel.id == level_id) is None
+        ):
+            raise UnknownSku(details={"sku_id": sku_id, "level_id": level_id})
+        SkuLevelPrice.insert(sku=sku_id, level=level_id, price_fen=data["price_fen"]).on_conflict(
+            conflict_target=[SkuLevelPrice.sku, SkuLevelPrice.level],
+            update={SkuLevelPrice.price_fen: data["price_fen"]},
+        ).execute()
+    return _json({"sku_id": sku_id, "level_id": level_id, "price_fen": data["price_fen"]})
+
+
+@blp.route("/members/<int:customer_id>", methods=["PATCH"])
+@access(*STAFF)
+@blp.arguments(MemberPatch)
+def set_member_level(data: dict[str, Any], customer_id: int) -> Any:
+    """会员等级 Put a member on a level."""
+    acc = members.set_level(customer_id, data["level_id"])
+    return _json({"customer_id": customer_id, "level_id": acc.level_id, "points": acc.points})
+
+
+@blp.route("/coupons", methods=["POST"])
+@access(*STAFF)
+@idempotent
+@blp.arguments(CouponIn)
+@blp.response(201)
+def create_coupon(data: dict[str, Any]) -> Any:
+    """新建优惠券 满减: amount off over a threshold, per-customer limit, validity window."""
+    return _json(coupon_dict(promotions.create_coupon(data.pop("name"), **data)), 201)
+
+
+@blp.route("/shop/orders/<int:order_id>/ship", methods=["POST"])
+@access(*STAFF)
+@blp.arguments(ShipIn)
+def ship(data: dict[str, Any], order_id: int) -> Any:
+    """发货 Ship a paid order: stock issued, carrier and tracking number recorded, customer notified."""
+    order = fulfilment.ship(
+        order_id, carrier=data["carrier"], tracking_no=data["tracking_no"], staff_id=current_user().id
+    )
+    return _json(order_dict(order))
+
+
+@blp.route("/aftersales", methods=["GET"])
+@access(*STAFF)
+@blp.arguments(AfterSaleArgs, location="query")
+def list_aftersales(args: dict[str, Any]) -> Any:
+    """售后列表 After-sales requests, newest first."""
+    query = AfterSaleRequest.select()
+    if args["status"]:
+        query = query.where(AfterSaleRequest.status == args["status"])
+    return _json(_paged(query, AfterSaleRequest.id, args, aftersales.as_dict))
+
+
+@blp.route("/aftersales/<int:request_id>/approve", methods=["POST"])
+@access(*STAFF)
+@blp.arguments(DecisionIn)
+def approve_aftersale(data: dict[str, Any], request_id: int) -> Any:
+    """同意退款 Approve: the amount goes back the way it was paid (WeChat refund, or to the balance)."""
+    staff = current_user()
+    with transaction():
+        req = aftersales.decide(request_id, approve=True, staff_id=staff.id, note=data["note"])
+        order = Order.get_by_id(req.order_id)
+        wechat_paid = (
+            PaymentRecord.select()
+            .where((PaymentRecord.order == order.id) & (PaymentRecord.outcome == "captured"))
+            .exists()
+        )
+        if wechat_paid:
+            refunds.request_refund(
+                order.id, req.amount_fen, requested_by=staff.id
+            )  # completes on WeChat's word
+        elif order.paid_fen:
+            sales.refund_order(order.id, req.amount_fen, reference=f"aftersale:{req.id}")
+        else:
+            raise InvalidAfterSale(details={"order_id": order.id, "paid_fen": 0})
+    return _json(aftersales.as_dict(AfterSaleRequest.get_by_id(request_id)))
+
+
+@blp.route("/aftersales/<int:request_id>/reject", methods=["POST"])
+@access(*STAFF)
+@blp.arguments(DecisionIn)
+def reject_aftersale(data: dict[str, Any], request_id: int) -> Any:
+    """拒绝退款 Reject an after-sales request with a note."""
+    return _json(
+        aftersales.as_dict(
+            aftersales.decide(request_id, approve=False, staff_id=current_user().id, note=data["note"])
+        )
+    )
+
+
+@blp.route("/referrals", methods=["GET"])
+@access("owner")
+def referrals() -> Response:
+    """分享带客 Which member brought which customer."""
+    return Response(
+        json.dumps({"items": sharing.referrals()}, ensure_ascii=False), mimetype="application/json"
+    )
