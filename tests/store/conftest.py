@@ -48,8 +48,6 @@ def shop(app: Any, make_user: Any, login: Any) -> Shop:
 
 def snapshot() -> dict[str, Any]:
     """Row counts of every ledger, payments and shop table, plus levels, balances and states."""
-    from tests.payments.conftest import snapshot as payments_snapshot
-
     from store.models import OrderLine
     from store.shop_models import (
         Address,
@@ -62,6 +60,7 @@ def snapshot() -> dict[str, Any]:
         Shipment,
         StoredValueEntry,
     )
+    from tests.payments.conftest import snapshot as payments_snapshot
 
     counts = payments_snapshot()
     for model in (OrderLine, Address, AfterSaleRequest, Checkout, Shipment, PointsEntry, StoredValueEntry):

@@ -64,9 +64,10 @@ def test_staff_edit_the_catalog_and_shoppers_see_what_is_on_sale(client, shop, s
     # Members pay the member price; no stock received yet shows 0 available.
     assert [(s["your_price_fen"], s["available"]) for s in by_name["橙汁"]["skus"]] == [(900, 0)]
 
-    search = lambda q: [
-        p["name"] for p in client.get(f"/api/shop/products?q={q}", headers=buyer.headers).json["items"]
-    ]  # noqa: E731
+    def search(q: str) -> list[str]:
+        found = client.get(f"/api/shop/products?q={q}", headers=buyer.headers).json["items"]
+        return [p["name"] for p in found]
+
     assert search("干红") == ["干红葡萄酒"]
     assert search("6900000000035") == ["橙汁"]
     assert search("6900000000") == []  # barcodes match exactly

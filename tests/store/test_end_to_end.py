@@ -57,8 +57,8 @@ def test_login_browse_cart_checkout_with_points_pay_ship_receive(
     )
     # 300 fen of points spread over 2000 + 565 by largest remainder: 234 + 66.
     assert [
-        (l["unit_price_fen"], l["quantity"], l["discount_fen"], l["total_fen"], l["vat_fen"])
-        for l in body["order"]["lines"]
+        (line["unit_price_fen"], line["quantity"], line["discount_fen"], line["total_fen"], line["vat_fen"])
+        for line in body["order"]["lines"]
     ] == [
         (1000, 2, 234, 1766, 203),
         (565, 1, 66, 499, 57),
@@ -145,8 +145,8 @@ def test_login_browse_cart_checkout_with_points_pay_ship_receive(
         ("order.shipped", [("5401", 1700, 0), ("1405", 0, 1700)]),
     ]
     assert [
-        (l.discount_fen, l.total_fen, l.net_fen, l.vat_fen, l.cost_fen)
-        for l in OrderLine.select().where(OrderLine.order == order_id).order_by(OrderLine.id)
+        (line.discount_fen, line.total_fen, line.net_fen, line.vat_fen, line.cost_fen)
+        for line in OrderLine.select().where(OrderLine.order == order_id).order_by(OrderLine.id)
     ] == [
         (234, 1766, 1563, 203, 1400),
         (66, 499, 442, 57, 300),
