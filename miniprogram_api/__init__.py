@@ -13,6 +13,7 @@ from miniprogram_api import (
     orders,
     payments,
     receivables,
+    reports,
     shop,
     shop_admin,
     users,
@@ -30,6 +31,7 @@ BLUEPRINTS = (
     wechat_notify.blp,
     shop.blp,
     shop_admin.blp,
+    reports.blp,
 )
 
 

@@ -87,3 +87,30 @@ def test_refunds_that_cannot_be_are_409_and_change_nothing(
     )
     assert _error(customer_try) == (403, "forbidden")
     assert snapshot() == before
+
+
+def test_wechat_money_never_enters_or_leaves_by_hand(
+    client, shop, wechat_buyer, place, wechat_sandbox, make_user, login
+):
+    """A WeChat-paid order is refunded only through WeChat, and staff cannot key in a WeChat receipt:
+    every 1012 movement must have a WeChat transaction behind it for reconciliation."""
+    from store.models import Order
+
+    buyer = wechat_buyer()
+    order_id = place(buyer, [(shop.sku.id, 1)])
+    checkout = client.post(f"/api/orders/{order_id}/wechat-checkout", headers=buyer.headers).json
+    wechat_sandbox.approve(checkout["request_payment"]["package"][len("prepay_id=") :], buyer.openid)
+    wechat_sandbox.deliver_due()
+    assert Order.get_by_id(order_id).status == "paid"
+
+    staff = {**login(make_user("staff")), "Idempotency-Key": "by-hand"}
+    before = snapshot()
+    response = client.post(f"/api/orders/{order_id}/refunds", json={"amount_fen": 100}, headers=staff)
+    assert (response.status_code, response.json["error"]["code"]) == (409, "refund_through_wechat")
+    keyed = client.post(
+        "/api/collections",
+        json={"customer_id": Order.get_by_id(order_id).customer_id, "amount_fen": 100, "method": "wechat"},
+        headers={**staff, "Idempotency-Key": "keyed-wechat"},
+    )
+    assert (keyed.status_code, keyed.json["error"]["code"]) == (422, "validation_failed")
+    assert snapshot() == before
