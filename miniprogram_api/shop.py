@@ -371,13 +371,15 @@ def my_coupons() -> Any:
 @access(*SHOPPER)
 def my_membership() -> Any:
     """会员 Your level, points and stored-value balance."""
-    acc = members.account(_me().id)
-    level = acc.level if acc.level_id is not None else None
+    acc = members.MemberAccount.get_or_none(
+        members.MemberAccount.customer == _me().id
+    )  # a GET writes nothing
+    level = acc.level if acc is not None and acc.level_id is not None else None
     return _json(
         {
             "level": None if level is None else {"id": level.id, "name": level.name, "rank": level.rank},
-            "points": acc.points,
-            "stored_value_fen": acc.stored_value_fen,
+            "points": acc.points if acc is not None else 0,
+            "stored_value_fen": acc.stored_value_fen if acc is not None else 0,
             "fen_per_point": members.FEN_PER_POINT,
         }
     )

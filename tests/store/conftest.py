@@ -124,3 +124,15 @@ def checks_clean() -> list[str]:
     from backend import checks
 
     return [f"{r.name}: {p}" for r in checks.run_all() for p in r.problems]
+
+
+def top_up(client: Any, sandbox: Any, buyer: Any, amount_fen: int, key: str = "top-up") -> None:
+    """Top up through WeChat Pay in the sandbox: request, pay, notification."""
+    started = client.post(
+        "/api/me/stored-value/top-ups",
+        json={"amount_fen": amount_fen},
+        headers={**buyer.headers, "Idempotency-Key": key},
+    )
+    assert started.status_code == 201, started.json
+    sandbox.approve(started.json["request_payment"]["package"].removeprefix("prepay_id="), buyer.openid)
+    assert [a.status_code for a in sandbox.deliver_due()] == [204]
