@@ -111,3 +111,30 @@ def late_payments_held() -> list[str]:
             f" and stored value to {stored} fen"
         ]
     return []
+
+
+@invariant("payments: every succeeded top-up is credited to the balance and booked once")
+def top_ups_credited() -> list[str]:
+    from backend.ledger.models import JournalEntry
+    from payments.models import TopUp
+    from store.shop_models import StoredValueEntry
+
+    problems = []
+    credited = {
+        e.reference: e.amount_fen for e in StoredValueEntry.select().where(StoredValueEntry.kind == "top_up")
+    }
+    booked = {
+        int(e.source_id or 0)
+        for e in JournalEntry.select(JournalEntry.source_id).where(
+            (JournalEntry.source_type == "top_up") & (JournalEntry.event == "stored_value.top_up")
+        )
+    }
+    succeeded = list(TopUp.select().where(TopUp.status == "succeeded"))
+    for record in succeeded:
+        if credited.get(f"topup:{record.transaction_id}") != record.amount_fen:
+            problems.append(f"top-up {record.out_trade_no} succeeded but is not credited to the balance")
+        if record.id not in booked:
+            problems.append(f"top-up {record.out_trade_no} succeeded but is not in the journal")
+    if len(credited) != len(succeeded):
+        problems.append(f"{len(credited)} top-up entries in the balance ledger for {len(succeeded)} top-ups")
+    return problems

@@ -20,7 +20,7 @@ from typing import Any
 from backend import clock
 from backend.db import transaction
 from backend.receivables.models import Payment
-from payments import wechat
+from payments import topups, wechat
 from payments.errors import BillFormatError, PaymentGatewayError
 from payments.models import (
     WECHAT_METHODS,
@@ -28,6 +28,7 @@ from payments.models import (
     ReconciliationDifference,
     ReconciliationReport,
     RefundRecord,
+    TopUp,
 )
 
 _YUAN = re.compile(r"^(-?)(\d+)(?:\.(\d+))?$")
@@ -182,6 +183,19 @@ def compare(bill_date: dt.date, bill: Bill) -> tuple[list[dict[str, Any]], int]:
                 )
             continue
         seen_payments.add(row.out_trade_no)
+        if topups.is_top_up(row.out_trade_no):  # a stored-value top-up: its own record
+            top_up = TopUp.get_or_none(TopUp.out_trade_no == row.out_trade_no)
+            if top_up is None or top_up.amount_fen != row.amount_fen or top_up.status != "succeeded":
+                diff(
+                    "missing_ours" if top_up is None else "amount_mismatch",
+                    out_trade_no=row.out_trade_no,
+                    wechat_amount_fen=row.amount_fen,
+                    our_amount_fen=None if top_up is None else top_up.amount_fen,
+                    wechat_status=row.trade_status,
+                    our_status="" if top_up is None else top_up.status,
+                    detail=f"stored-value top-up, transaction {row.transaction_id}",
+                )
+            continue
         payment = ours.get(row.out_trade_no) or PaymentRecord.get_or_none(
             PaymentRecord.out_trade_no == row.out_trade_no
         )

@@ -295,3 +295,35 @@ def test_a_customer_reaches_nothing_of_another_and_sets_no_price_status_or_balan
         response = client.post(f"/api/shop/orders/{order_id}/pay-with-stored-value", headers=alice.headers)
         assert_error(response, 409, "not_enough_stored_value")
     assert checks_clean() == []
+
+
+def test_top_ups_reconcile_with_the_wechat_bill_and_a_redelivery_credits_once(
+    client, shop, shopper, wechat_sandbox
+):
+    from payments import topups
+    from payments.models import TopUp
+    from store.shop_models import StoredValueEntry
+    from tests.payments.test_reconciliation import _fresh_sandbox_day
+
+    sb = wechat_sandbox
+    day = _fresh_sandbox_day(sb)
+    buyer = shopper()
+    top_up(client, sb, buyer, 3000)
+    record = TopUp.get()
+    resource = {
+        "mchid": sb.credentials.mchid,
+        "appid": sb.credentials.appid,
+        "out_trade_no": record.out_trade_no,
+        "transaction_id": record.transaction_id,
+        "amount": {"total": 3000},
+    }
+    assert topups.apply_success(resource) == "duplicate"
+    assert topups.apply_success({**resource, "amount": {"total": 1}}) == "refused_amount"
+    assert [(e.kind, e.amount_fen) for e in StoredValueEntry.select()] == [("top_up", 3000)]
+
+    report = client.post(
+        "/api/payments/reconciliations", json={"bill_date": day.isoformat()}, headers=shop.owner
+    )
+    assert report.status_code == 200, report.json
+    assert (report.json["wechat_paid_fen"], report.json["difference_count"]) == (3000, 0)
+    assert checks_clean() == []
