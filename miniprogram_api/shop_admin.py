@@ -10,6 +10,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Response
 
+from backend import audit
 from backend.db import transaction
 from miniprogram_api.api import Blueprint
 from miniprogram_api.idempotency import idempotent
@@ -161,7 +162,10 @@ def update_category(data: dict[str, Any], category_id: int) -> Any:
 @blp.arguments(ProductPatch)
 def update_product(data: dict[str, Any], product_id: int) -> Any:
     """修改商品 Name, description, category, pictures (https URLs), on/off sale."""
-    return _json(_product_dict(categories.update_product(product_id, **data)))
+    with transaction():
+        product = categories.update_product(product_id, **data)
+        audit.record(current_user().id, "product.update", "product", product_id, **data)
+    return _json(_product_dict(product))
 
 
 @blp.route("/skus/<int:sku_id>", methods=["PATCH"])
@@ -169,7 +173,10 @@ def update_product(data: dict[str, Any], product_id: int) -> Any:
 @blp.arguments(SkuPatch)
 def update_sku(data: dict[str, Any], sku_id: int) -> Any:
     """修改规格 Specification name, unit, retail/member/distributor prices, on/off sale."""
-    return _json(_sku_dict(categories.update_sku(sku_id, **data)))
+    with transaction():  # prices and listing are privileged: audited with the change
+        sku = categories.update_sku(sku_id, **data)
+        audit.record(current_user().id, "sku.update", "sku", sku_id, **data)
+    return _json(_sku_dict(sku))
 
 
 @blp.route("/member-levels", methods=["POST"])
@@ -201,6 +208,7 @@ def set_level_price(data: dict[str, Any], sku_id: int, level_id: int) -> Any:
             conflict_target=[SkuLevelPrice.sku, SkuLevelPrice.level],
             update={SkuLevelPrice.price_fen: data["price_fen"]},
         ).execute()
+        audit.record(current_user().id, "sku.level_price", "sku", sku_id, level_id=level_id, **data)
     return _json({"sku_id": sku_id, "level_id": level_id, "price_fen": data["price_fen"]})
 
 
@@ -209,7 +217,9 @@ def set_level_price(data: dict[str, Any], sku_id: int, level_id: int) -> Any:
 @blp.arguments(MemberPatch)
 def set_member_level(data: dict[str, Any], customer_id: int) -> Any:
     """会员等级 Put a member on a level."""
-    acc = members.set_level(customer_id, data["level_id"])
+    with transaction():
+        acc = members.set_level(customer_id, data["level_id"])
+        audit.record(current_user().id, "member.level", "customer", customer_id, **data)
     return _json({"customer_id": customer_id, "level_id": acc.level_id, "points": acc.points})
 
 
@@ -220,7 +230,9 @@ def set_member_level(data: dict[str, Any], customer_id: int) -> Any:
 @blp.response(201)
 def create_coupon(data: dict[str, Any]) -> Any:
     """新建优惠券 满减: amount off over a threshold, per-customer limit, validity window."""
-    return _json(coupon_dict(promotions.create_coupon(data.pop("name"), **data)), 201)
+    coupon = promotions.create_coupon(data.pop("name"), **data)
+    audit.record(current_user().id, "coupon.create", "coupon", coupon.id, **data)
+    return _json(coupon_dict(coupon), 201)
 
 
 @blp.route("/shop/orders/<int:order_id>/ship", methods=["POST"])
@@ -253,6 +265,7 @@ def approve_aftersale(data: dict[str, Any], request_id: int) -> Any:
     staff = current_user()
     with transaction():
         req = aftersales.decide(request_id, approve=True, staff_id=staff.id, note=data["note"])
+        audit.record(staff.id, "aftersale.approve", "aftersale", req.id, amount_fen=req.amount_fen)
         order = Order.get_by_id(req.order_id)
         wechat_paid = (
             PaymentRecord.select()
@@ -275,11 +288,10 @@ def approve_aftersale(data: dict[str, Any], request_id: int) -> Any:
 @blp.arguments(DecisionIn)
 def reject_aftersale(data: dict[str, Any], request_id: int) -> Any:
     """拒绝退款 Reject an after-sales request with a note."""
-    return _json(
-        aftersales.as_dict(
-            aftersales.decide(request_id, approve=False, staff_id=current_user().id, note=data["note"])
-        )
-    )
+    with transaction():
+        req = aftersales.decide(request_id, approve=False, staff_id=current_user().id, note=data["note"])
+        audit.record(current_user().id, "aftersale.reject", "aftersale", req.id, note=data["note"])
+    return _json(aftersales.as_dict(req))
 
 
 @blp.route("/referrals", methods=["GET"])

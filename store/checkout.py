@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import json
 
-from backend.db import transaction
+from backend.db import locked, transaction
 from backend.money import split_vat
 from store import addresses, cart, categories, members, promotions
 from store import services as sales
 from store.models import Order, OrderLine
 from store.shop_errors import DiscountTooLarge, EmptyCart, OffSale
-from store.shop_models import Checkout
+from store.shop_models import Checkout, MemberAccount
 
 PAY_WITH = ("wechat", "stored_value")
 
@@ -78,6 +78,10 @@ def checkout(
 ) -> Order:
     members.check_points(points)
     with transaction():
+        # One checkout per member at a time (the account row lock, taken before any stock, as
+        # refunds do): a parallel second checkout of the same cart finds it empty.
+        members.account(customer_id)
+        locked(MemberAccount.select().where(MemberAccount.customer == customer_id)).first()
         items = cart.items(customer_id)
         if not items:
             raise EmptyCart()

@@ -95,6 +95,21 @@ def test_staff_edit_the_catalog_and_shoppers_see_what_is_on_sale(client, shop, s
     wine = client.get(f"/api/shop/products/{shop.wine.id}", headers=buyer.headers).json
     assert [s["name"] for s in wine["skus"]] == ["750ml"]
 
+    # Every staff change of prices, listing and levels is in the audit log.
+    from backend.audit import AuditEntry
+
+    assert [
+        (e.action, e.target_id)
+        for e in AuditEntry.select().where(AuditEntry.action != "user.create").order_by(AuditEntry.id)
+    ] == [
+        ("product.update", str(juice["id"])),
+        ("sku.update", str(sku["id"])),
+        ("member.level", str(buyer.customer.id)),
+        ("product.update", str(shop.wine.id)),
+        ("product.update", str(shop.wine.id)),
+        ("sku.update", str(shop.sku2.id)),
+    ]
+
     # Customers cannot edit the catalog.
     assert_error(
         client.patch(f"/api/skus/{shop.sku.id}", json={"price_fen": 1}, headers=buyer.headers),
