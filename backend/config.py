@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+LATE_PAYMENT_POLICIES = ("refund", "reserve_again")
+
 
 class ConfigError(RuntimeError):
     """A setting is missing or malformed."""
@@ -44,6 +46,12 @@ class Settings:
     wechatpay_public_key_id: str = ""
     wechatpay_base: str = "https://api.mch.weixin.qq.com"
     public_base_url: str = "http://127.0.0.1:8000"
+    # Shop policies.
+    order_auto_cancel_seconds: int = 30 * 60  # unpaid mini-program orders are cancelled after this
+    order_auto_receive_days: int = 7  # shipped orders count as received after this
+    # A WeChat payment that arrives for an order already cancelled: "refund" it, or "reserve_again"
+    # (reopen the order if the stock is still there, else refund).
+    late_payment_policy: str = "refund"
     # Mount the local WeChat simulator at /sandbox (demo and tests only).
     mount_sandbox: bool = False
     testing: bool = False
@@ -81,6 +89,9 @@ _ENV = {
     "wechatpay_public_key_id": "YECAI_WECHATPAY_PUBLIC_KEY_ID",
     "wechatpay_base": "YECAI_WECHATPAY_BASE",
     "public_base_url": "YECAI_PUBLIC_BASE_URL",
+    "order_auto_cancel_seconds": "YECAI_ORDER_AUTO_CANCEL_SECONDS",
+    "order_auto_receive_days": "YECAI_ORDER_AUTO_RECEIVE_DAYS",
+    "late_payment_policy": "YECAI_LATE_PAYMENT_POLICY",
     "mount_sandbox": "YECAI_MOUNT_SANDBOX",
 }
 
@@ -116,6 +127,8 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
     values["instance_dir"] = str(instance)
     if not values.get("database_url"):
         values["database_url"] = f"sqlite:///{instance / 'yecai.sqlite3'}"
+    if values.get("late_payment_policy", "refund") not in LATE_PAYMENT_POLICIES:
+        raise ConfigError(f"YECAI_LATE_PAYMENT_POLICY must be one of {', '.join(LATE_PAYMENT_POLICIES)}")
     for key in ("wechatpay_private_key", "wechatpay_public_key"):
         if key in values:
             values[key] = _read_pem(values[key])

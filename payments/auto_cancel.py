@@ -18,16 +18,11 @@ from store.models import Order
 
 log = logging.getLogger(__name__)
 
-DEFAULT_AUTO_CANCEL_SECONDS = 30 * 60
 BATCH = 100
 
 
 def auto_cancel_seconds() -> int:
-    try:
-        extra = runtime.settings().extra
-    except RuntimeError:
-        extra = {}
-    return int(extra.get("order_auto_cancel_seconds", DEFAULT_AUTO_CANCEL_SECONDS))
+    return runtime.settings().order_auto_cancel_seconds
 
 
 def cancel_unpaid() -> int:

@@ -25,7 +25,7 @@ from wechatpayv3 import WeChatPayType
 
 from backend import clock, runtime
 from backend.auth.models import WechatIdentity
-from backend.db import locked, transaction
+from backend.db import locked, savepoint, transaction
 from backend.errors import DomainError
 from backend.jobs.outbox import enqueue
 from backend.ledger import chart
@@ -382,8 +382,26 @@ def _move_money(record: PaymentRecord) -> None:
                 )
         _touch(record.id, outcome="captured")
     except (InvalidTransition, AmountMismatch, DomainError) as exc:
+        if _take_back_cancelled_order(record):
+            return
         log.warning("payment %s arrived for an order that cannot take it: %s", record.out_trade_no, exc)
         hold_and_refund(record, str(exc))
+
+
+def _take_back_cancelled_order(record: PaymentRecord) -> bool:
+    """With YECAI_LATE_PAYMENT_POLICY=reserve_again, a payment for an order cancelled unpaid reopens
+    the order if its stock is still there and captures the money; otherwise it is refunded."""
+    if runtime.settings().late_payment_policy != "reserve_again" or record.order_id is None:
+        return False
+    try:
+        with savepoint():
+            sales.reopen_cancelled_order(record.order_id)
+            sales.capture_payment(record.order_id, record.amount_fen, "wechat", str(record.transaction_id))
+    except DomainError as exc:
+        log.info("late payment %s cannot reopen order %s: %s", record.out_trade_no, record.order_id, exc)
+        return False
+    _touch(record.id, outcome="captured", last_error="reopened after cancel")
+    return True
 
 
 def hold_and_refund(record: PaymentRecord, why: str) -> RefundRecord:

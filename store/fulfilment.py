@@ -3,7 +3,7 @@
 ship     -> the spine's `fulfil_order` (stock issued at moving-average cost, COGS posted) plus the
             carrier and tracking number, and a subscribe message to the customer (outbox)
 receive  -> the customer confirms, or the periodic job `store.auto_receive` does it after
-            `AUTO_RECEIVE_DAYS`; the order moves to completed (the spine's `complete_order`).
+            `order_auto_receive_days` (YECAI_ORDER_AUTO_RECEIVE_DAYS); the order moves to completed (the spine's `complete_order`).
             "Received" is the shipment's `received_at`; the order itself goes shipped -> completed.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from backend import clock
+from backend import clock, runtime
 from backend.db import transaction
 from backend.jobs.outbox import enqueue
 from store import services as sales
@@ -19,7 +19,6 @@ from store.errors import InvalidTransition, OrderNotFound
 from store.models import Order
 from store.shop_models import Shipment
 
-AUTO_RECEIVE_DAYS = 7
 BATCH = 100
 
 
@@ -49,8 +48,8 @@ def receive(order_id: int, *, by: str = "customer") -> Order:
 
 
 def auto_receive() -> int:
-    """Periodic: orders shipped more than AUTO_RECEIVE_DAYS ago and still open are received."""
-    cutoff = clock.now() - dt.timedelta(days=AUTO_RECEIVE_DAYS)
+    """Periodic: orders shipped more than `order_auto_receive_days` ago and still open are received."""
+    cutoff = clock.now() - dt.timedelta(days=runtime.settings().order_auto_receive_days)
     due = [
         s.order_id
         for s in Shipment.select(Shipment.order)

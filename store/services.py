@@ -360,6 +360,28 @@ def cancel_order(order_id: int) -> Order:
         return _set(order.id, status="cancelled", closed_at=clock.now())
 
 
+def reopen_cancelled_order(order_id: int) -> Order:
+    """Take back an order that was cancelled unpaid, because its money arrived after all.
+
+    Its stock is reserved again by the same conditional update as a new order (InsufficientStock if
+    it has gone meanwhile). Only an order cancelled before any money or goods moved, without member
+    benefits (redeemed points and coupons went back at cancel) and not sold on account, qualifies.
+    """
+    with transaction():
+        order = _locked_order(order_id)
+        on_account = receivables.invoice_for_order(order.id) is not None
+        if (
+            order.status != "cancelled"
+            or order.paid_fen
+            or order.shipped_at is not None
+            or order.discount_fen
+            or on_account
+        ):
+            raise _refuse(order, "reopen", "only an unpaid, undiscounted cancelled order can be taken back")
+        inventory.reserve(_wants(order), order_id=order.id, reference=f"order:{order.id}:reopened")
+        return _set(order.id, status="pending_payment", closed_at=None)
+
+
 def refund_order(
     order_id: int, amount_fen: int | None = None, *, reference: str, method: str | None = None
 ) -> Order:

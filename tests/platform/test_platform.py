@@ -130,3 +130,21 @@ def test_every_creating_post_takes_an_idempotency_key(client):
         )
     ]
     assert missing == []
+
+
+def test_settings_come_from_the_environment_and_refuse_nonsense():
+    from backend.config import ConfigError, load_settings
+
+    settings = load_settings(
+        environ={
+            "YECAI_ORDER_AUTO_CANCEL_SECONDS": "600",
+            "YECAI_LATE_PAYMENT_POLICY": "reserve_again",
+            "YECAI_DATABASE_URL": "postgresql://u@h/db",
+        }
+    )
+    assert (settings.order_auto_cancel_seconds, settings.late_payment_policy) == (600, "reserve_again")
+    assert settings.is_postgres and not settings.uses_redis
+    with pytest.raises(ConfigError, match="YECAI_LATE_PAYMENT_POLICY"):
+        load_settings(environ={"YECAI_LATE_PAYMENT_POLICY": "keep_it"})
+    with pytest.raises(ConfigError, match="YECAI_ORDER_AUTO_CANCEL_SECONDS must be an integer"):
+        load_settings(environ={"YECAI_ORDER_AUTO_CANCEL_SECONDS": "soon"})
