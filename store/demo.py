@@ -1,4 +1,5 @@
-"""Demo shop: a warehouse, a small drinks catalog with stock, customers, and a day of sales.
+"""Demo shop: a warehouse, a small drinks catalog in categories with stock, a member level and a
+welcome coupon for the mini-program, customers, and a day of sales.
 
 Runs once (it does nothing when the catalog already has products). Every figure goes through the
 real services, so the demo's books, stock and receivables pass `yecai check`.
@@ -6,12 +7,22 @@ real services, so the demo's books, stock and receivables pass `yecai check`.
 
 from __future__ import annotations
 
+import datetime as dt
+
+from backend import clock
 from backend.auth.models import User
 from backend.inventory.services import receive_purchase
 from backend.receivables.services import collect
-from store import catalog
+from store import catalog, categories, members, promotions
 from store.models import Product
 from store.services import counter_cash_sale, fulfil_order, sell_on_account
+
+# category -> products in it
+CATEGORIES = {
+    "啤酒 Beer": ("青岛啤酒 经典 Tsingtao Classic",),
+    "饮用水 Water": ("农夫山泉 Nongfu Spring",),
+    "白酒 Baijiu": ("五粮液 普五 Wuliangye",),
+}
 
 # (product, sku name, barcode, unit, retail fen, distributor fen, units received, unit cost fen)
 CATALOG = (
@@ -41,6 +52,20 @@ def seed() -> None:
         )
         receive_purchase(sku.id, warehouse.id, qty, cost, reference=f"demo-receipt-{barcode}")
         skus.append(sku)
+
+    for category_name, product_names in CATEGORIES.items():
+        category = categories.create_category(category_name)
+        for name in product_names:
+            categories.update_product(products[name], category_id=category.id)
+    members.create_level("金卡会员 Gold member", rank=1, points_per_yuan=2)
+    now = clock.now()
+    promotions.create_coupon(
+        "新人券 满50减5 Welcome: 5 off 50",
+        amount_off_fen=500,
+        threshold_fen=5000,
+        valid_from=now,
+        valid_until=now + dt.timedelta(days=90),
+    )
 
     distributor_user = User.get_or_none(User.username == "distributor")
     distributor = catalog.create_customer(
