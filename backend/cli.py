@@ -182,6 +182,7 @@ def demo(host: str, port: int, instance: str) -> None:
     click.echo(f"database: {settings.database_url}")
     for username, password in logins.items():
         click.echo(f"  login {username:12s} password {password}")
+    click.echo(f"verify the books: YECAI_INSTANCE_DIR={instance} .venv/bin/yecai check")
     _serve(app, settings, host, port)
 
 
