@@ -179,6 +179,28 @@ def jsapi_params(prepay_id: str) -> dict[str, str]:
     }
 
 
+def _jsapi_prepay(record: PaymentRecord, text: str, openid: str) -> JsapiCheckout:
+    """Create the JSAPI transaction at WeChat once per record (outside any transaction: the customer
+    is waiting), then hand back the wx.requestPayment parameters. A repeat reuses the prepay_id."""
+    if record.prepay_id is None:
+        status, body = _call(
+            record,
+            wechat.client().pay,
+            description=text,
+            out_trade_no=record.out_trade_no,
+            amount={"total": record.amount_fen, "currency": "CNY"},
+            payer={"openid": openid},
+            pay_type=WeChatPayType.JSAPI,
+            notify_url=wechat.notify_url(),
+        )
+        if status != 200 or not body.get("prepay_id"):
+            raise _gateway_error(record, status, body)
+        with transaction():
+            _touch(record.id, prepay_id=body["prepay_id"], status="pending", last_error="")
+        record = PaymentRecord.get_by_id(record.id)
+    return JsapiCheckout(record, jsapi_params(str(record.prepay_id)))
+
+
 def start_jsapi_checkout(order_id: int, user_id: int) -> JsapiCheckout:
     """Create (or reuse) the JSAPI transaction for the caller's own pending order.
 
@@ -193,23 +215,7 @@ def start_jsapi_checkout(order_id: int, user_id: int) -> JsapiCheckout:
     if identity is None:
         raise NoWechatIdentity()
     record = _record_for_order(order.id, "wechat_jsapi", identity.openid, user_id)
-    if record.prepay_id is None:
-        status, body = _call(
-            record,
-            wechat.client().pay,
-            description=description(order),
-            out_trade_no=record.out_trade_no,
-            amount={"total": record.amount_fen, "currency": "CNY"},
-            payer={"openid": identity.openid},
-            pay_type=WeChatPayType.JSAPI,
-            notify_url=wechat.notify_url(),
-        )
-        if status != 200 or not body.get("prepay_id"):
-            raise _gateway_error(record, status, body)
-        with transaction():
-            _touch(record.id, prepay_id=body["prepay_id"], status="pending", last_error="")
-        record = PaymentRecord.get_by_id(record.id)
-    return JsapiCheckout(record, jsapi_params(str(record.prepay_id)))
+    return _jsapi_prepay(record, description(order), identity.openid)
 
 
 def start_jsapi_invoice_checkout(invoice_id: int, user_id: int) -> JsapiCheckout:
@@ -256,23 +262,7 @@ def start_jsapi_invoice_checkout(invoice_id: int, user_id: int) -> JsapiCheckout
                 created_by=user_id,
             ).execute()
             record = PaymentRecord.get_by_id(record_id)
-    if record.prepay_id is None:
-        status, body = _call(
-            record,
-            wechat.client().pay,
-            description=f"业财账单 {invoice.id}",
-            out_trade_no=record.out_trade_no,
-            amount={"total": record.amount_fen, "currency": "CNY"},
-            payer={"openid": identity.openid},
-            pay_type=WeChatPayType.JSAPI,
-            notify_url=wechat.notify_url(),
-        )
-        if status != 200 or not body.get("prepay_id"):
-            raise _gateway_error(record, status, body)
-        with transaction():
-            _touch(record.id, prepay_id=body["prepay_id"], status="pending", last_error="")
-        record = PaymentRecord.get_by_id(record.id)
-    return JsapiCheckout(record, jsapi_params(str(record.prepay_id)))
+    return _jsapi_prepay(record, f"业财账单 {invoice.id}", identity.openid)
 
 
 def start_native_collection(order_id: int, staff_id: int) -> PaymentRecord:
