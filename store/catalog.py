@@ -5,7 +5,7 @@ from __future__ import annotations
 import peewee as pw
 
 from backend.auth.models import User
-from backend.db import savepoint, transaction
+from backend.db import db, is_postgres, savepoint, transaction
 from backend.errors import NotFound
 from backend.receivables.services import MAX_AMOUNT_FEN
 from store.errors import (
@@ -102,7 +102,13 @@ def walk_in_customer() -> Customer:
     if found is not None:
         return found
     with transaction():
-        return Customer.create(kind="walk_in", name=WALK_IN_NAME)
+        # Two first-ever counter sales at once must not make two walk-in customers. There is no row
+        # to lock yet, so serialise on a transaction-scoped advisory lock (SQLite's write lock already
+        # serialises), then look again.
+        if is_postgres():
+            db.execute_sql("SELECT pg_advisory_xact_lock(hashtext('yecai.walk_in_customer'))")
+        found = Customer.select().where(Customer.kind == "walk_in").order_by(Customer.id).first()
+        return found or Customer.create(kind="walk_in", name=WALK_IN_NAME)
 
 
 def customer_of_user(user_id: int) -> Customer:

@@ -145,3 +145,30 @@ def test_naive_read_then_write_does_oversell(app: Any) -> None:
     sold = sum(q for q, ok, _ in results if ok)
     print(f"naive: promised {sold} units of {STOCK}")
     assert sold > STOCK  # oversold: the check-then-act race let buyers through on stale reads
+
+
+@pytest.mark.pg
+def test_first_counter_sales_at_once_share_one_walk_in_customer(app, shop):
+    import threading
+
+    from store.models import Customer
+    from store.services import counter_cash_sale
+
+    assert Customer.select().where(Customer.kind == "walk_in").count() == 0
+    barrier = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def sell(n: int) -> None:
+        barrier.wait()
+        try:
+            counter_cash_sale(None, [(shop.sku.id, 1)], reference=f"walk-in-{n}")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sell, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert Customer.select().where(Customer.kind == "walk_in").count() == 1
