@@ -61,6 +61,15 @@ class RefundIn(ma.Schema):
     method = ma.fields.String(load_default=None, validate=ma.validate.OneOf(["cash", "bank_transfer"]))
 
 
+class ReturnLineIn(ma.Schema):
+    line_id = ma.fields.Integer(required=True, strict=True)
+    quantity = ma.fields.Integer(required=True, strict=True)
+
+
+class ReturnIn(ma.Schema):
+    lines = ma.fields.List(ma.fields.Nested(ReturnLineIn), required=True)
+
+
 class LineOut(ma.Schema):
     id = ma.fields.Integer()
     sku_id = ma.fields.Integer()
@@ -70,6 +79,7 @@ class LineOut(ma.Schema):
     total_fen = ma.fields.Integer()
     net_fen = ma.fields.Integer()
     vat_fen = ma.fields.Integer()
+    returned_quantity = ma.fields.Integer()
 
 
 class OrderOut(ma.Schema):
@@ -224,3 +234,17 @@ def refund(data: dict[str, Any], order_id: int) -> Any:
     return sales.refund_order(
         order_id, data["amount_fen"], reference=_reference("refund"), method=data["method"]
     )
+
+
+@blp.route("/orders/<int:order_id>/returns", methods=["POST"])
+@access(*STAFF)
+@idempotent
+@blp.arguments(ReturnIn)
+@blp.response(201, OrderOut)
+def return_goods(data: dict[str, Any], order_id: int) -> Any:
+    """退货入库 Goods handed back after shipping go back to stock at the cost they left with.
+
+    Money is refunded separately (`/refunds` for cash and transfer, `/wechat-refunds` for WeChat Pay).
+    """
+    _visible_order(order_id)
+    return sales.return_goods(order_id, data["lines"], reference=_reference("return"))

@@ -128,6 +128,13 @@ class DecisionIn(ma.Schema):
     note = ma.fields.String(load_default="", validate=ma.validate.Length(max=255))
 
 
+class ApprovalIn(DecisionIn):
+    goods_returned = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "退货退款: the goods came back; put them in stock before refunding"},
+    )
+
+
 class AfterSaleArgs(PageArgs):
     status = ma.fields.String(
         load_default=None, validate=ma.validate.OneOf(["requested", "approved", "rejected"])
@@ -259,13 +266,24 @@ def list_aftersales(args: dict[str, Any]) -> Any:
 
 @blp.route("/aftersales/<int:request_id>/approve", methods=["POST"])
 @access(*STAFF)
-@blp.arguments(DecisionIn)
+@blp.arguments(ApprovalIn)
 def approve_aftersale(data: dict[str, Any], request_id: int) -> Any:
-    """同意退款 Approve: the amount goes back the way it was paid (WeChat refund, or to the balance)."""
+    """同意退款 Approve: the amount goes back the way it was paid (WeChat refund, or to the balance).
+
+    With `goods_returned` the request's units go back to stock first (退货退款)."""
     staff = current_user()
     with transaction():
         req = aftersales.decide(request_id, approve=True, staff_id=staff.id, note=data["note"])
-        audit.record(staff.id, "aftersale.approve", "aftersale", req.id, amount_fen=req.amount_fen)
+        audit.record(
+            staff.id,
+            "aftersale.approve",
+            "aftersale",
+            req.id,
+            amount_fen=req.amount_fen,
+            goods_returned=data["goods_returned"],
+        )
+        if data["goods_returned"]:
+            sales.return_goods(req.order_id, json.loads(req.lines), reference=f"aftersale:{req.id}")
         order = Order.get_by_id(req.order_id)
         wechat_paid = (
             PaymentRecord.select()

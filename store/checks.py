@@ -66,3 +66,18 @@ def lines_add_up() -> list[str]:
                 f"{l_discount} (price x quantity off by {off})"
             )
     return problems
+
+
+@invariant("orders: returned goods never exceed what was shipped, nor their cost what it cost")
+def returns_within_shipped() -> list[str]:
+    query = OrderLine.select().where(
+        (OrderLine.returned_quantity < 0)
+        | (OrderLine.returned_quantity > OrderLine.quantity)
+        | (OrderLine.returned_cost_fen < 0)
+        | (OrderLine.returned_cost_fen > pw.fn.COALESCE(OrderLine.cost_fen, 0))
+    )
+    return [
+        f"order line {line.id}: returned {line.returned_quantity} of {line.quantity} units, "
+        f"{line.returned_cost_fen} of {line.cost_fen} fen cost"
+        for line in query
+    ]

@@ -92,3 +92,10 @@ class InvalidCustomer(DomainError):
     status = 422
     message_zh = "客户信息无效"
     message_en = "The customer details are invalid"
+
+
+class InvalidReturn(DomainError):
+    code = "invalid_return"
+    status = 422
+    message_zh = "退货数量无效：只能退回已发出且尚未退回的商品"
+    message_en = "Only units that were shipped and have not come back yet can be returned"

@@ -134,6 +134,9 @@ class OrderLine(BaseModel):
     # This line's share of the order's discount: total_fen = unit_price_fen x quantity - discount_fen,
     # so revenue and VAT are booked on what the customer actually pays.
     discount_fen = pw.BigIntegerField(default=0)
+    # Units (and their cost) that came back to stock after shipping: a goods return, or a full refund.
+    returned_quantity = pw.IntegerField(default=0)
+    returned_cost_fen = pw.BigIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from backend import clock
 from backend.db import is_postgres, transaction
 from backend.inventory import services as inventory
+from backend.inventory.models import StockMove
 from backend.inventory.services import Want
 from backend.jobs.outbox import enqueue
 from backend.ledger import chart
@@ -33,6 +34,7 @@ from store import benefits, catalog, pricing
 from store.errors import (
     AmountMismatch,
     EmptyOrder,
+    InvalidReturn,
     InvalidTransition,
     OrderNotFound,
     RefundExceedsPaid,
@@ -464,25 +466,85 @@ def _first_method(order: Order) -> str | None:
 
 
 def _reverse_stock(order: Order) -> None:
+    """A full refund: unshipped goods are released, shipped goods still out come back at their cost."""
     reference = f"order:{order.id}"
     if order.shipped_at is None:
         inventory.release(_wants(order), order_id=order.id, reference=reference)
         return
+    outstanding = {
+        line.id: line.quantity - line.returned_quantity
+        for line in order.lines
+        if line.quantity > line.returned_quantity
+    }
+    if outstanding:
+        _return_lines(order, outstanding, reference=reference, event="order.returned")
+
+
+def _return_lines(order: Order, quantities: dict[int, int], *, reference: str, event: str) -> int:
+    """Put units of shipped lines back in stock at the cost they left with; Dr 1405 / Cr 5401.
+
+    A partial return takes its share of the line's cost rounded half up; the return that brings the
+    last unit back takes whatever cost is left, so the line's cost comes back to the fen.
+    """
+    lines = {line.id: line for line in order.lines}
     total_cost = 0
-    for line in order.lines:
+    for line_id in sorted(quantities):
+        line, quantity = lines[line_id], quantities[line_id]
         cost = int(line.cost_fen or 0)
+        cost_left = cost - line.returned_cost_fen
+        if quantity == line.quantity - line.returned_quantity:
+            value = cost_left
+        else:
+            value = min(cost_left, round_half_up_div(cost * quantity, line.quantity))
         inventory.return_to_stock(
-            line.sku_id, order.warehouse_id, line.quantity, cost, order_id=order.id, reference=reference
+            line.sku_id, order.warehouse_id, quantity, value, order_id=order.id, reference=reference
         )
-        total_cost += cost
+        OrderLine.update(
+            returned_quantity=OrderLine.returned_quantity + quantity,
+            returned_cost_fen=OrderLine.returned_cost_fen + value,
+        ).where(OrderLine.id == line.id).execute()
+        total_cost += value
     if total_cost:
         post_entry(
-            "order.returned",
+            event,
             [Dr(chart.INVENTORY, total_cost), Cr(chart.COGS, total_cost)],
             memo=f"退货入库 订单 {order.id}",
             source_type="order",
             source_id=order.id,
         )
+    return total_cost
+
+
+def return_goods(order_id: int, lines: Sequence[dict[str, int]], *, reference: str) -> Order:
+    """Goods handed back after shipping (退货): stock in at the cost they left with, COGS reversed.
+
+    Money goes back separately (refund_order, or the WeChat refund); a later full refund returns only
+    what is still out. Idempotent per `reference`.
+    """
+    move_reference = f"return:{reference}"[:64]
+    with transaction():
+        order = _locked_order(order_id)
+        if StockMove.select().where(StockMove.reference == move_reference).exists():
+            return order
+        if order.shipped_at is None or order.status not in ("shipped", "completed", "partially_refunded"):
+            raise _refuse(order, "return goods", "only goods that were shipped can come back")
+        outstanding = {line.id: line.quantity - line.returned_quantity for line in order.lines}
+        wanted: dict[int, int] = {}
+        for item in lines:
+            line_id, quantity = item.get("line_id"), item.get("quantity")
+            if (
+                not isinstance(line_id, int)
+                or not isinstance(quantity, int)
+                or isinstance(quantity, bool)
+                or line_id not in outstanding
+                or quantity <= 0
+            ):
+                raise InvalidReturn(details={"line": item})
+            wanted[line_id] = wanted.get(line_id, 0) + quantity
+        if not wanted or any(q > outstanding[line_id] for line_id, q in wanted.items()):
+            raise InvalidReturn(details={"outstanding": outstanding, "asked": wanted})
+        _return_lines(order, wanted, reference=move_reference, event="order.goods_returned")
+        return Order.get_by_id(order.id)
 
 
 def orders_of_customer(customer_id: int) -> Any:

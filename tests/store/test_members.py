@@ -327,3 +327,51 @@ def test_top_ups_reconcile_with_the_wechat_bill_and_a_redelivery_credits_once(
     assert report.status_code == 200, report.json
     assert (report.json["wechat_paid_fen"], report.json["difference_count"]) == (3000, 0)
     assert checks_clean() == []
+
+
+def test_goods_sent_back_through_after_sales_go_back_to_stock_before_the_refund(
+    client, shop, shopper, wechat_sandbox, drain_jobs
+):
+    from backend.inventory.models import StockLevel
+    from payments.models import RefundRecord
+    from store.models import Order, OrderLine
+
+    sb = wechat_sandbox
+    buyer = shopper()
+    add_to_cart(client, buyer, shop.sku2.id, 2)
+    body = _checkout(client, buyer, "ret-1")
+    order_id = body["order"]["id"]
+    sb.approve(body["request_payment"]["package"].removeprefix("prepay_id="), buyer.openid)
+    sb.deliver_due()
+    shipped = client.post(
+        f"/api/shop/orders/{order_id}/ship",
+        json={"carrier": "顺丰", "tracking_no": "SF1234567890"},
+        headers={**shop.staff, "Idempotency-Key": "ship-ret"},
+    )
+    assert shipped.status_code in (200, 201), shipped.json
+    drain_jobs()
+    line_id = body["order"]["lines"][0]["id"]
+    asked = client.post(
+        f"/api/shop/orders/{order_id}/aftersales",
+        json={"lines": [{"line_id": line_id, "quantity": 1}], "reason": "瓶子破了"},
+        headers={**buyer.headers, "Idempotency-Key": "as-ret"},
+    ).json
+    level = StockLevel.get(StockLevel.sku == shop.sku2.id)
+    assert (level.on_hand, level.value_fen) == (3, 900)
+
+    approved = client.post(
+        f"/api/aftersales/{asked['id']}/approve", json={"goods_returned": True}, headers=shop.staff
+    )
+    assert approved.status_code == 200, approved.json
+    level = StockLevel.get(StockLevel.sku == shop.sku2.id)
+    assert (level.on_hand, level.value_fen) == (4, 1200)  # one bottle back at the 300 it left with
+    assert OrderLine.get_by_id(line_id).returned_quantity == 1
+    assert _entries("order.goods_returned") == [[("1405", 300, 0), ("5401", 0, 300)]]
+
+    drain_jobs()
+    (refund,) = RefundRecord.select()
+    sb.complete_refund(refund.out_refund_no)
+    sb.deliver_due()
+    order = Order.get_by_id(order_id)
+    assert (order.status, order.refunded_fen) == ("partially_refunded", asked["amount_fen"])
+    assert checks_clean() == []
