@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers import journal_entries as _entries
 from tests.payments.conftest import checks_clean, order_entries
 
 
@@ -12,16 +13,6 @@ def _checkout(client, buyer, order_id):
     response = client.post(f"/api/orders/{order_id}/wechat-checkout", headers=buyer.headers)
     assert response.status_code == 200, response.json
     return response.json["payment"]["out_trade_no"], response.json["request_payment"]["package"][10:]
-
-
-def _entries(event):
-    from backend.ledger.models import JournalEntry
-    from backend.ledger.services import entry_lines
-
-    return [
-        entry_lines(e.id)
-        for e in JournalEntry.select().where(JournalEntry.event == event).order_by(JournalEntry.id)
-    ]
 
 
 def test_a_lost_notification_is_settled_by_the_periodic_query(

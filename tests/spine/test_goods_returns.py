@@ -8,19 +8,11 @@ from typing import Any
 import pytest
 
 from backend.inventory.models import StockLevel
-from backend.ledger.models import JournalEntry
-from backend.ledger.services import entry_lines
 from store import services as sales
 from store.errors import InvalidReturn, InvalidTransition
 from store.models import OrderLine
+from tests.helpers import journal_entries as _entries
 from tests.spine.conftest import breaks, snapshot
-
-
-def _entries(event: str) -> list[list[tuple[str, int, int]]]:
-    return [
-        entry_lines(e.id)
-        for e in JournalEntry.select().where(JournalEntry.event == event).order_by(JournalEntry.id)
-    ]
 
 
 def _level(shop: Any) -> tuple[int, int, int]:

@@ -136,3 +136,14 @@ def top_up(client: Any, sandbox: Any, buyer: Any, amount_fen: int, key: str = "t
     assert started.status_code == 201, started.json
     sandbox.approve(started.json["request_payment"]["package"].removeprefix("prepay_id="), buyer.openid)
     assert [a.status_code for a in sandbox.deliver_due()] == [204]
+
+
+def checkout(client: Any, buyer: Any, key: str, **fields: Any) -> Any:
+    """Check out the buyer's cart to their address; asserts it was created."""
+    response = client.post(
+        "/api/checkout",
+        json={"address_id": buyer.address_id, **fields},
+        headers={**buyer.headers, "Idempotency-Key": key},
+    )
+    assert response.status_code == 201, response.json
+    return response.json

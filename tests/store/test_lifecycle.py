@@ -4,27 +4,9 @@ automatically after N days, and subscribe messages to customers who did not subs
 
 from __future__ import annotations
 
+from tests.helpers import journal_entries as _entries
 from tests.store.conftest import add_to_cart, checks_clean
-
-
-def _checkout(client, buyer, key, **fields):
-    response = client.post(
-        "/api/checkout",
-        json={"address_id": buyer.address_id, **fields},
-        headers={**buyer.headers, "Idempotency-Key": key},
-    )
-    assert response.status_code == 201, response.json
-    return response.json
-
-
-def _entries(event):
-    from backend.ledger.models import JournalEntry
-    from backend.ledger.services import entry_lines
-
-    return [
-        entry_lines(e.id)
-        for e in JournalEntry.select().where(JournalEntry.event == event).order_by(JournalEntry.id)
-    ]
+from tests.store.conftest import checkout as _checkout
 
 
 def test_unpaid_orders_are_cancelled_after_the_configured_time(

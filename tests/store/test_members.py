@@ -4,29 +4,11 @@ of another's."""
 
 from __future__ import annotations
 
+from tests.helpers import journal_entries as _entries
 from tests.payments.conftest import order_entries
 from tests.platform.test_errors import assert_error
 from tests.store.conftest import add_to_cart, checks_clean, top_up
-
-
-def _checkout(client, buyer, key, **fields):
-    response = client.post(
-        "/api/checkout",
-        json={"address_id": buyer.address_id, **fields},
-        headers={**buyer.headers, "Idempotency-Key": key},
-    )
-    assert response.status_code == 201, response.json
-    return response.json
-
-
-def _entries(event):
-    from backend.ledger.models import JournalEntry
-    from backend.ledger.services import entry_lines
-
-    return [
-        entry_lines(e.id)
-        for e in JournalEntry.select().where(JournalEntry.event == event).order_by(JournalEntry.id)
-    ]
+from tests.store.conftest import checkout as _checkout
 
 
 def test_top_up_pay_from_balance_and_refund_back_to_it(
