@@ -15,7 +15,7 @@ from typing import Any
 import peewee as pw
 
 from backend import clock
-from backend.db import locked, transaction
+from backend.db import locked, savepoint, transaction
 from backend.errors import DomainError
 from backend.jobs.outbox import enqueue
 from backend.ledger import chart
@@ -212,7 +212,7 @@ def apply_refund_result(resource: dict[str, Any]) -> str:
             )
         else:
             try:
-                with transaction():
+                with savepoint():  # a refused booking leaves nothing half-written
                     sales.refund_order(
                         refund.order_id, refund.amount_fen, reference=refund.out_refund_no, method="wechat"
                     )

@@ -355,7 +355,7 @@ def apply_success(resource: dict[str, Any]) -> tuple[str, PaymentRecord | None]:
 def _move_money(record: PaymentRecord) -> None:
     """Feed the spine, or hold and refund the money if the order can no longer take it."""
     try:
-        with transaction():  # a savepoint: a refused capture leaves nothing behind
+        with savepoint():  # a refused capture leaves nothing behind
             if record.order_id is not None:
                 sales.capture_payment(
                     record.order_id, record.amount_fen, "wechat", str(record.transaction_id)

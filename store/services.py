@@ -181,8 +181,9 @@ def _sale_lines(order: Order, debit_account: str, customer_id: int | None = None
 
 
 def _set(order_id: int, **fields: Any) -> Order:
-    Order.update(**fields).where(Order.id == order_id).execute()
-    return Order.get_by_id(order_id)
+    """Change the order and return it as stored, in one statement (UPDATE ... RETURNING)."""
+    (order,) = Order.update(**fields).where(Order.id == order_id).returning(Order).objects().execute()
+    return order
 
 
 # ---------------------------------------------------------------- events
@@ -249,21 +250,24 @@ def capture_payment(order_id: int, amount_fen: int, method: str, reference: str)
     receivables.check_method(method)
     with transaction():
         order = _locked_order(order_id)
-        earlier = Payment.get_or_none(Payment.reference == reference)
-        if earlier is not None:
-            if (earlier.order_id, earlier.amount_fen, earlier.method, earlier.direction) != (
-                order.id,
-                amount_fen,
-                method,
-                "in",
-            ):
-                raise PaymentReferenceReused(details={"reference": reference})
-            return order
-        if order.status != "pending_payment":
-            raise _refuse(order, "pay")
-        if amount_fen != order.total_fen:
+        if order.status != "pending_payment" or amount_fen != order.total_fen:
+            # Not payable as asked: a repeat of a capture that already happened is fine.
+            earlier = Payment.get_or_none(Payment.reference == reference)
+            if earlier is not None:
+                if (earlier.order_id, earlier.amount_fen, earlier.method, earlier.direction) != (
+                    order.id,
+                    amount_fen,
+                    method,
+                    "in",
+                ):
+                    raise PaymentReferenceReused(details={"reference": reference})
+                return order
+            if order.status != "pending_payment":
+                raise _refuse(order, "pay")
             raise AmountMismatch(details={"amount_fen": amount_fen, "due_fen": order.total_fen})
-        payment, _ = receivables.record_money(
+        # The common case, a first capture, goes straight to the insert: the reference's unique
+        # index catches a reused one (PaymentReferenceReused, or the same payment once more).
+        payment, created = receivables.record_money(
             order.customer_id,
             amount_fen,
             method,
@@ -272,6 +276,8 @@ def capture_payment(order_id: int, amount_fen: int, method: str, reference: str)
             order_id=order.id,
             looked_up=True,
         )
+        if not created:
+            return order
         receivables.post_settled_invoice(order.customer_id, order.id, amount_fen, payment.id)
         post_entry(
             "order.paid",

@@ -14,8 +14,6 @@ import json
 import logging
 from typing import Any
 
-import peewee as pw
-
 from backend import clock
 from backend.db import in_transaction, locked, on_commit, savepoint, transaction, transaction_scratch
 from backend.jobs import dispatch
@@ -37,24 +35,26 @@ def enqueue(
     handler_for(job)  # fail at the call site, not in a worker, on a typo
     body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
     run_after = clock.now() + dt.timedelta(seconds=delay_seconds)
-    if (
-        dedupe_key is not None
-        and OutboxMessage.select().where(OutboxMessage.dedupe_key == dedupe_key).exists()
-    ):
+    # ON CONFLICT DO NOTHING: a row with this dedupe_key (written earlier, or by a concurrent twin
+    # that commits first) wins quietly, in one statement and without a savepoint.
+    inserted = list(
+        OutboxMessage.insert(
+            job=job,
+            payload=body,
+            dedupe_key=dedupe_key,
+            run_after=run_after,
+            # With rq, the hand-over after commit is certain to be attempted: stamp it now rather
+            # than with a second write after commit. If it is lost, the relay redelivers it later.
+            enqueued_at=clock.now() if dispatch.uses_rq() and delay_seconds <= 0 else None,
+        )
+        .on_conflict_ignore()
+        .returning(OutboxMessage.id)
+        .tuples()
+        .execute()
+    )
+    if not inserted:
         return None
-    try:
-        with savepoint():  # a concurrent twin with the same dedupe_key loses quietly
-            message_id = OutboxMessage.insert(
-                job=job,
-                payload=body,
-                dedupe_key=dedupe_key,
-                run_after=run_after,
-                # With rq, the hand-over after commit is certain to be attempted: stamp it now rather
-                # than with a second write after commit. If it is lost, the relay redelivers it later.
-                enqueued_at=clock.now() if dispatch.uses_rq() and delay_seconds <= 0 else None,
-            ).execute()
-    except pw.IntegrityError:
-        return None
+    message_id = inserted[0][0]
     if delay_seconds <= 0:
         # After commit, hand over exactly the rows this transaction wrote: no scan, and no waiting on
         # row locks held by other requests' jobs. Rows whose hand-over is lost are found by the relay.
@@ -72,7 +72,7 @@ def _locked(message_id: int) -> OutboxMessage | None:
 def run_message(message_id: int) -> str:
     """Run one outbox row. Returns its final status; safe to call any number of times."""
     try:
-        with transaction():
+        with savepoint():  # its own transaction, or undone alone if a caller's is open
             message = _locked(message_id)
             if message is None or message.status != "pending":
                 return message.status if message else "missing"

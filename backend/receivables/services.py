@@ -11,10 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-import peewee as pw
-
 from backend import clock
-from backend.db import is_postgres, savepoint, transaction
+from backend.db import is_postgres, transaction
 from backend.ledger import chart
 from backend.ledger.services import Cr, Dr, post_entry
 from backend.receivables.errors import (
@@ -77,19 +75,24 @@ def record_money(
     check_method(method)
     existing = None if looked_up else Payment.get_or_none(Payment.reference == reference)
     if existing is None:
-        try:
-            with savepoint():  # a concurrent twin's insert wins quietly
-                payment = Payment.create(
-                    customer=customer_id,
-                    order=order_id,
-                    direction=direction,
-                    method=method,
-                    amount_fen=amount_fen,
-                    reference=reference,
-                )
-            return payment, True
-        except pw.IntegrityError:
-            existing = Payment.get(Payment.reference == reference)
+        # ON CONFLICT DO NOTHING: a concurrent twin's row wins quietly, without a savepoint.
+        rows = list(
+            Payment.insert(
+                customer=customer_id,
+                order=order_id,
+                direction=direction,
+                method=method,
+                amount_fen=amount_fen,
+                reference=reference,
+            )
+            .on_conflict_ignore()
+            .returning(Payment)
+            .objects()
+            .execute()
+        )
+        if rows:
+            return rows[0], True
+        existing = Payment.get(Payment.reference == reference)
     same = (
         existing.customer_id == customer_id
         and existing.order_id == order_id
