@@ -249,46 +249,52 @@ def capture_payment(order_id: int, amount_fen: int, method: str, reference: str)
     receivables.check_amount(amount_fen)
     receivables.check_method(method)
     with transaction():
-        order = _locked_order(order_id)
-        if order.status != "pending_payment" or amount_fen != order.total_fen:
-            # Not payable as asked: a repeat of a capture that already happened is fine.
-            earlier = Payment.get_or_none(Payment.reference == reference)
-            if earlier is not None:
-                if (earlier.order_id, earlier.amount_fen, earlier.method, earlier.direction) != (
-                    order.id,
-                    amount_fen,
-                    method,
-                    "in",
-                ):
-                    raise PaymentReferenceReused(details={"reference": reference})
-                return order
-            if order.status != "pending_payment":
-                raise _refuse(order, "pay")
-            raise AmountMismatch(details={"amount_fen": amount_fen, "due_fen": order.total_fen})
-        # The common case, a first capture, goes straight to the insert: the reference's unique
-        # index catches a reused one (PaymentReferenceReused, or the same payment once more).
-        payment, created = receivables.record_money(
-            order.customer_id,
-            amount_fen,
-            method,
-            reference,
-            direction="in",
-            order_id=order.id,
-            looked_up=True,
-        )
-        if not created:
+        return _capture(_locked_order(order_id), amount_fen, method, reference)
+
+
+def _capture(
+    order: Order, amount_fen: int, method: str, reference: str, customer: Customer | None = None
+) -> Order:
+    """capture_payment on an order this transaction holds (locked, or created by it)."""
+    if order.status != "pending_payment" or amount_fen != order.total_fen:
+        # Not payable as asked: a repeat of a capture that already happened is fine.
+        earlier = Payment.get_or_none(Payment.reference == reference)
+        if earlier is not None:
+            if (earlier.order_id, earlier.amount_fen, earlier.method, earlier.direction) != (
+                order.id,
+                amount_fen,
+                method,
+                "in",
+            ):
+                raise PaymentReferenceReused(details={"reference": reference})
             return order
-        receivables.post_settled_invoice(order.customer_id, order.id, amount_fen, payment.id)
-        post_entry(
-            "order.paid",
-            _sale_lines(order, chart.MONEY_ACCOUNT[method]),
-            memo=f"销售收款 订单 {order.id} {method} {reference}",
-            source_type="order",
-            source_id=order.id,
-        )
-        benefits.on_paid(order, amount_fen)  # points earned in the payment's own transaction
-        enqueue("order.paid_receipt", {"order_id": order.id}, dedupe_key=f"order.paid_receipt:{order.id}")
-        return _set(order.id, status="paid", paid_fen=amount_fen, paid_at=clock.now())
+        if order.status != "pending_payment":
+            raise _refuse(order, "pay")
+        raise AmountMismatch(details={"amount_fen": amount_fen, "due_fen": order.total_fen})
+    # The common case, a first capture, goes straight to the insert: the reference's unique
+    # index catches a reused one (PaymentReferenceReused, or the same payment once more).
+    payment, created = receivables.record_money(
+        order.customer_id,
+        amount_fen,
+        method,
+        reference,
+        direction="in",
+        order_id=order.id,
+        looked_up=True,
+    )
+    if not created:
+        return order
+    receivables.post_settled_invoice(order.customer_id, order.id, amount_fen, payment.id)
+    post_entry(
+        "order.paid",
+        _sale_lines(order, chart.MONEY_ACCOUNT[method]),
+        memo=f"销售收款 订单 {order.id} {method} {reference}",
+        source_type="order",
+        source_id=order.id,
+    )
+    benefits.on_paid(order, amount_fen, customer)  # points earned in the payment's own transaction
+    enqueue("order.paid_receipt", {"order_id": order.id}, dedupe_key=f"order.paid_receipt:{order.id}")
+    return _set(order.id, status="paid", paid_fen=amount_fen, paid_at=clock.now())
 
 
 def counter_cash_sale(
@@ -300,12 +306,23 @@ def counter_cash_sale(
     warehouse_id: int | None = None,
     placed_by: int | None = None,
 ) -> Order:
-    """Bill and collect at the counter in one event: place the order and capture its full amount."""
+    """Bill and collect at the counter in one event: place the order and capture its full amount.
+
+    The order is created by this transaction, so nobody else can see it, let alone lock it: it is
+    captured as it stands, without being read back.
+    """
+    receivables.check_method(method)
     with transaction():
-        order = place_order(
-            customer_id, items, channel="counter", warehouse_id=warehouse_id, placed_by=placed_by
+        customer = _customer(customer_id)
+        order = _create_order(
+            customer,
+            items,
+            channel="counter",
+            status="pending_payment",
+            warehouse_id=warehouse_id,
+            placed_by=placed_by,
         )
-        return capture_payment(order.id, order.total_fen, method, reference)
+        return _capture(order, order.total_fen, method, reference, customer)
 
 
 def fulfil_order(order_id: int) -> Order:
