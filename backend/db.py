@@ -11,6 +11,7 @@ rollback.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,40 @@ class BaseModel(peewee.Model):
         legacy_table_names = False
 
 
+class _Pool(PooledPostgresqlDatabase):
+    """peewee's pool, without a `SELECT 1` round trip for a connection that was just handed back.
+
+    The stock pool pings every idle connection it hands out, one extra round trip per request.
+    A connection checked in moments ago by a request that ended cleanly (idle, not in a
+    transaction) is handed out as it is; one idle for longer is pinged first, as before, so a
+    database restart is still noticed before a request uses a dead connection.
+    """
+
+    TRUST_SECONDS = 2.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._returned_at: dict[int, float] = {}
+
+    def _close(self, conn: Any, close_conn: bool = False) -> None:
+        if close_conn:
+            self._returned_at.pop(self.conn_key(conn), None)
+        else:
+            self._returned_at[self.conn_key(conn)] = time.monotonic()
+        super()._close(conn, close_conn)
+
+    def _is_closed(self, conn: Any) -> bool:
+        returned = self._returned_at.get(self.conn_key(conn))
+        if (
+            returned is not None
+            and time.monotonic() - returned < self.TRUST_SECONDS
+            and not conn.closed
+            and conn.get_transaction_status() == 0  # psycopg2 TRANSACTION_STATUS_IDLE
+        ):
+            return False
+        return bool(super()._is_closed(conn))
+
+
 def make_database(url: str, pool_size: int = 20) -> peewee.Database:
     """Build a peewee database from a URL: `sqlite:///path` or `postgresql://user@host:port/name`."""
     parsed = urlparse(url)
@@ -54,7 +89,7 @@ def make_database(url: str, pool_size: int = 20) -> peewee.Database:
             check_same_thread=False,
         )
     if parsed.scheme in ("postgres", "postgresql"):
-        return PooledPostgresqlDatabase(
+        return _Pool(
             unquote(parsed.path.lstrip("/")),
             user=unquote(parsed.username) if parsed.username else None,
             password=unquote(parsed.password) if parsed.password else None,

@@ -16,6 +16,7 @@ import json
 import os
 import random
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -78,38 +79,69 @@ def free_port() -> int:
 
 
 def start_gunicorn(
-    url: str, port: int, workers: int, threads: int, redis_url: str
+    app: str, port: int, workers: int, threads: int, env: dict[str, str]
 ) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "-w", str(workers), "-k", "gthread", "--threads", str(threads),
+        "-b", f"127.0.0.1:{port}", "--keep-alive", "60", "--log-level", "warning", app,
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status in (200, 404):  # the floor app has no /healthz
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError(f"gunicorn ({app}) did not start")
+
+
+def app_env(url: str, threads: int, redis_url: str) -> dict[str, str]:
+    return {
         "YECAI_DATABASE_URL": url,
         "YECAI_SECRET_KEY": "bench-secret-key-0123456789",
         "YECAI_INSTANCE_DIR": tempfile.mkdtemp(prefix="yecai-bench-"),
         "YECAI_DB_POOL_SIZE": str(threads + 2),
         "YECAI_REDIS_URL": redis_url,
     }
+
+
+def start_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """An rq worker, so the sales' outbox jobs are done during the run, not left queued."""
+    command = [str(Path(sys.executable).parent / "yecai"), "worker"]
+    return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+
+
+def drive(
+    client: str, port: int, token: str, sku_ids: list[int], clients: int, seconds: float
+) -> dict[str, float]:
+    if client == "wrk":
+        return drive_wrk(port, token, sku_ids, clients, seconds)
+    return drive_python(port, token, sku_ids, clients, seconds)
+
+
+def drive_wrk(port: int, token: str, sku_ids: list[int], clients: int, seconds: float) -> dict[str, float]:
+    """wrk (a C client, like pgbench's) with a fresh Idempotency-Key per request; see counter_sale.lua."""
     command = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "-w", str(workers), "-k", "gthread", "--threads", str(threads),
-        "-b", f"127.0.0.1:{port}", "--keep-alive", "60", "--log-level", "warning",
-        "backend.wsgi:app",
+        "wrk", f"-t{min(clients, 2)}", f"-c{clients}", f"-d{seconds}s", "-s", str(ROOT / "bench" / "counter_sale.lua"),
+        f"http://127.0.0.1:{port}/api/counter-sales", "--", str(min(sku_ids)), str(max(sku_ids)), token,
     ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError("gunicorn did not start")
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    found = dict(re.findall(r"(\w+)=([\d.]+)", out.split("RESULT", 1)[1]))
+    return {
+        "tps": float(found["ok"]) / float(found["seconds"]),
+        "p50": float(found["p50_ms"]),
+        "p99": float(found["p99_ms"]),
+        "failed": float(found["requests"]) - float(found["ok"]),
+    }
 
 
-def drive_app(port: int, token: str, sku_ids: list[int], clients: int, seconds: float) -> dict[str, float]:
-    """N keep-alive connections, each posting counter sales back to back for `seconds`."""
+def drive_python(port: int, token: str, sku_ids: list[int], clients: int, seconds: float) -> dict[str, float]:
+    """N keep-alive connections from Python threads, each posting counter sales back to back."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     failures = [0] * clients
     start = threading.Barrier(clients + 1)
@@ -193,7 +225,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument(
-        "--redis-url", default="", help="send outbox jobs to rq instead of running them in-process"
+        "--client",
+        choices=("wrk", "python"),
+        default="wrk" if shutil.which("wrk") else "python",
+        help="HTTP load generator (default: wrk when installed, a C client like pgbench's)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default="",
+        help="send outbox jobs to rq (a worker runs during the benchmark) instead of running them in-process",
+    )
+    parser.add_argument(
+        "--floor", action="store_true", help="also serve bench/floor_app.py (bare Flask + the pgbench SQL)"
     )
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
@@ -204,25 +247,39 @@ def main() -> None:
     conn.cursor().execute(f'CREATE DATABASE "{dbname}"')
     url = f"{base}/{dbname}"
     rows = []
-    process = None
+    processes: list[subprocess.Popen[bytes]] = []
     try:
         ids = seed(url, args.skus)
-        port = free_port()
-        process = start_gunicorn(url, port, args.workers, args.threads, args.redis_url)
-        drive_app(port, ids["token"], ids["skus"], 4, 2)  # warm up every worker's pool and imports
+        env = app_env(url, args.threads, args.redis_url)
+        port, floor_port = free_port(), free_port()
+        processes.append(start_gunicorn("backend.wsgi:app", port, args.workers, args.threads, env))
+        if args.redis_url:
+            processes.append(start_worker(env))
+        if args.floor:
+            floor_env = {
+                "FLOOR_DATABASE_URL": url,
+                "FLOOR_WAREHOUSE": str(ids["warehouse"]),
+                "FLOOR_CUSTOMER": str(ids["customer"]),
+            }
+            processes.append(
+                start_gunicorn("bench.floor_app:app", floor_port, args.workers, args.threads, floor_env)
+            )
+        drive("python", port, ids["token"], ids["skus"], 4, 2)  # warm up every worker's pool and imports
         plans = [("spread", int(n), ids["skus"]) for n in args.clients.split(",") if n]
         plans += [("hot SKU", int(n), ids["skus"][:1]) for n in args.hot_clients.split(",") if n]
         for label, clients, skus in plans:
-            app = drive_app(port, ids["token"], skus, clients, args.seconds)
+            app = drive(args.client, port, ids["token"], skus, clients, args.seconds)
+            floor = drive(args.client, floor_port, "", skus, clients, args.seconds) if args.floor else None
             pg = run_pgbench(dbname, clients, args.seconds, min(skus), max(skus), ids)
-            rows.append((label, clients, app, pg))
+            rows.append((label, clients, app, floor, pg))
             print(
-                f"{label:8} c={clients:<3} app {app['tps']:8.1f} tps p99 {app['p99']:7.1f} ms | "
-                f"pgbench {pg['tps']:8.1f} tps p99 {pg['p99']:6.1f} ms | ratio {app['tps'] / pg['tps']:.0%}",
+                f"{label:8} c={clients:<3} app {app['tps']:7.1f} tps p99 {app['p99']:7.1f} ms | "
+                + (f"floor {floor['tps']:7.1f} tps | " if floor else "")
+                + f"pgbench {pg['tps']:7.1f} tps p99 {pg['p99']:6.1f} ms | ratio {app['tps'] / pg['tps']:.0%}",
                 flush=True,
             )
     finally:
-        if process is not None:
+        for process in processes:
             process.terminate()
             process.wait(20)
         if not args.keep_db:
@@ -232,17 +289,28 @@ def main() -> None:
             )
             conn.cursor().execute(f'DROP DATABASE IF EXISTS "{dbname}"')
     print()
-    print(
-        f"gunicorn -w {args.workers} -k gthread --threads {args.threads}; {args.seconds}s per run; {os.cpu_count()} CPUs"
+    jobs = (
+        f"outbox jobs via rq ({args.redis_url}, a worker running)"
+        if args.redis_url
+        else "outbox jobs in-process"
     )
     print(
-        "| scenario | clients | app tps | app p50 ms | app p99 ms | app errors | pgbench tps | pgbench p99 ms | app/pgbench |"
+        f"gunicorn -w {args.workers} -k gthread --threads {args.threads}; {jobs}; client {args.client}; "
+        f"{args.seconds}s per run; {os.cpu_count()} CPUs"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
-    for label, clients, app, pg in rows:
+    floor_head = " floor tps | floor/pgbench |" if args.floor else ""
+    print(
+        "| scenario | clients | app tps | app p50 ms | app p99 ms | app errors |"
+        + floor_head
+        + " pgbench tps | pgbench p99 ms | app/pgbench |"
+    )
+    print("|---" * (9 + (2 if args.floor else 0)) + "|")
+    for label, clients, app, floor, pg in rows:
+        floor_cells = f" {floor['tps']:.0f} | {floor['tps'] / pg['tps']:.0%} |" if floor else ""
         print(
-            f"| {label} | {clients} | {app['tps']:.0f} | {app['p50']:.1f} | {app['p99']:.1f} | {app['failed']:.0f} | "
-            f"{pg['tps']:.0f} | {pg['p99']:.1f} | {app['tps'] / pg['tps']:.0%} |"
+            f"| {label} | {clients} | {app['tps']:.0f} | {app['p50']:.1f} | {app['p99']:.1f} | {app['failed']:.0f} |"
+            + floor_cells
+            + f" {pg['tps']:.0f} | {pg['p99']:.1f} | {app['tps'] / pg['tps']:.0%} |"
         )
 
 

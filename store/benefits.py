@@ -9,10 +9,8 @@ from store import members, promotions
 from store.models import Customer, Order
 
 
-def on_paid(order: Order, amount_fen: int, customer: Customer | None = None) -> None:
-    """Points for the payment; `customer` is the order's, when the caller already has it."""
-    if customer is None:
-        customer = Customer.get_by_id(order.customer_id)
+def on_paid(order: Order, amount_fen: int, customer: Customer) -> None:
+    """Points for the payment to the order's customer."""
     members.earn_for_payment(customer, order.id, amount_fen)
 
 

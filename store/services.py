@@ -292,8 +292,11 @@ def _capture(
         source_type="order",
         source_id=order.id,
     )
+    if customer is None:
+        customer = Customer.get_by_id(order.customer_id)
     benefits.on_paid(order, amount_fen, customer)  # points earned in the payment's own transaction
-    enqueue("order.paid_receipt", {"order_id": order.id}, dedupe_key=f"order.paid_receipt:{order.id}")
+    if customer.user_id is not None:  # a walk-in buyer has nobody to send a receipt to
+        enqueue("order.paid_receipt", {"order_id": order.id}, dedupe_key=f"order.paid_receipt:{order.id}")
     return _set(order.id, status="paid", paid_fen=amount_fen, paid_at=clock.now())
 
 
