@@ -12,7 +12,7 @@ import hashlib
 import peewee as pw
 
 from backend import clock
-from backend.db import BaseModel
+from backend.db import BaseModel, Param, Prepared
 from backend.errors import Conflict
 
 
@@ -48,18 +48,33 @@ def find(scope: str, key: str, request_hash: str) -> IdempotencyRecord | None:
     return record
 
 
+# Every creating request runs these two.
+_CLAIM = Prepared(
+    lambda: IdempotencyRecord.insert(
+        scope=Param("scope"),
+        key=Param("key"),
+        request_hash=Param("hash"),
+        status_code=0,
+        response_body="",
+        created_at=Param("now"),
+    ).returning(IdempotencyRecord.id)
+)
+_COMPLETE = Prepared(
+    lambda: IdempotencyRecord.update(status_code=Param("status"), response_body=Param("body")).where(
+        IdempotencyRecord.id == Param("id")
+    )
+)
+
+
 def claim(scope: str, key: str, request_hash: str) -> int:
     """Claim the key inside the caller's transaction, before doing the work.
 
     On PostgreSQL a concurrent twin blocks on the unique index until this transaction ends, then
     fails with IntegrityError and replays what this one stored.
     """
-    return IdempotencyRecord.insert(
-        scope=scope, key=key, request_hash=request_hash, status_code=0, response_body=""
-    ).execute()
+    cursor = _CLAIM.execute({"scope": scope, "key": key, "hash": request_hash, "now": clock.now()})
+    return int(cursor.fetchone()[0])
 
 
 def complete(record_id: int, status_code: int, body: str) -> None:
-    IdempotencyRecord.update(status_code=status_code, response_body=body).where(
-        IdempotencyRecord.id == record_id
-    ).execute()
+    _COMPLETE.execute({"status": status_code, "body": body, "id": record_id})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import peewee as pw
 
 from backend.auth.models import User
-from backend.db import db, is_postgres, savepoint, transaction
+from backend.db import Param, Prepared, db, is_postgres, savepoint, transaction
 from backend.errors import NotFound
 from backend.receivables.services import MAX_AMOUNT_FEN
 from store.errors import (
@@ -96,11 +96,22 @@ def create_customer(
             raise CustomerLinkTaken(details={"user_id": user_id})
 
 
+# Looked up by every counter sale (prepared: see backend.db.Prepared).
+_WALK_IN = Prepared(
+    lambda: Customer.select().where(Customer.kind == "walk_in").order_by(Customer.id).limit(1)
+)
+_FIRST_WAREHOUSE = Prepared(lambda: Warehouse.select().order_by(Warehouse.id).limit(1))
+_WAREHOUSE = Prepared(lambda: Warehouse.select().where(Warehouse.id == Param("id")))
+_ACTIVE_SKUS = Prepared(
+    lambda count: Sku.select().where(Sku.id.in_([Param(n) for n in range(count)]) & (Sku.active == True))  # noqa: E712
+)
+
+
 def walk_in_customer() -> Customer:
     """The shared walk-in customer for counter sales without a named buyer (made on first use)."""
-    found = Customer.select().where(Customer.kind == "walk_in").order_by(Customer.id).first()
-    if found is not None:
-        return found
+    found = _WALK_IN.rows({})
+    if found:
+        return found[0]
     with transaction():
         # Two first-ever counter sales at once must not make two walk-in customers. There is no row
         # to lock yet, so serialise on a transaction-scoped advisory lock (SQLite's write lock already
@@ -128,4 +139,15 @@ def customer_of_user(user_id: int) -> Customer:
 
 
 def default_warehouse() -> Warehouse | None:
-    return Warehouse.select().order_by(Warehouse.id).first()
+    found = _FIRST_WAREHOUSE.rows({})
+    return found[0] if found else None
+
+
+def warehouse(warehouse_id: int) -> Warehouse | None:
+    found = _WAREHOUSE.rows({"id": warehouse_id})
+    return found[0] if found else None
+
+
+def active_skus(sku_ids: list[int]) -> dict[int, Sku]:
+    """The SKUs among `sku_ids` that are on sale, by id."""
+    return {sku.id: sku for sku in _ACTIVE_SKUS.rows(dict(enumerate(sku_ids)), len(sku_ids))}

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from backend import clock
-from backend.db import is_postgres, transaction
+from backend.db import Param, Prepared, is_postgres, transaction
 from backend.inventory import services as inventory
 from backend.inventory.models import StockMove
 from backend.inventory.services import Want
@@ -42,7 +42,7 @@ from store.errors import (
     UnknownSku,
     UnknownWarehouse,
 )
-from store.models import CHANNELS, Customer, Order, OrderLine, Sku, Warehouse
+from store.models import CHANNELS, Customer, Order, OrderLine, Warehouse
 
 MAX_LINES = 100
 REFUNDABLE = ("paid", "shipped", "completed", "partially_refunded", "on_account")
@@ -88,11 +88,7 @@ def _customer(customer_id: int | None) -> Customer:
 
 
 def _warehouse(warehouse_id: int | None) -> Warehouse:
-    warehouse = (
-        catalog.default_warehouse()
-        if warehouse_id is None
-        else Warehouse.get_or_none(Warehouse.id == warehouse_id)
-    )
+    warehouse = catalog.default_warehouse() if warehouse_id is None else catalog.warehouse(warehouse_id)
     if warehouse is None:
         raise UnknownWarehouse(details={"warehouse_id": warehouse_id})
     return warehouse
@@ -117,6 +113,42 @@ def _merged_items(items: Iterable[Item | Sequence[int] | dict[str, Any]]) -> dic
     return merged
 
 
+# Every order writes these two (prepared: see backend.db.Prepared).
+_INSERT_ORDER = Prepared(
+    lambda: (
+        Order.insert(
+            channel=Param("channel"),
+            customer=Param("customer"),
+            warehouse=Param("warehouse"),
+            status=Param("status"),
+            total_fen=Param("total"),
+            vat_fen=Param("vat"),
+            placed_by=Param("placed_by"),
+            created_at=Param("now"),
+        )
+        .returning(Order)
+        .objects()
+    )
+)
+_MARK_PAID = Prepared(
+    lambda: (
+        Order.update(status="paid", paid_fen=Param("paid"), paid_at=Param("now"))
+        .where(Order.id == Param("id"))
+        .returning(Order)
+        .objects()
+    )
+)
+_LINE_COLUMNS = ("sku", "quantity", "unit_price_fen", "vat_rate_bp", "total_fen", "net_fen", "vat_fen")
+_INSERT_LINES = Prepared(
+    lambda count: OrderLine.insert_many(
+        [
+            {"order": Param("order"), **{column: Param((n, column)) for column in _LINE_COLUMNS}}
+            for n in range(count)
+        ]
+    )
+)
+
+
 def _create_order(
     customer: Customer,
     items: Iterable[Item | Sequence[int] | dict[str, Any]],
@@ -133,7 +165,7 @@ def _create_order(
         )
     merged = _merged_items(items)
     warehouse = _warehouse(warehouse_id)
-    skus = {s.id: s for s in Sku.select().where(Sku.id.in_(list(merged)) & (Sku.active == True))}  # noqa: E712
+    skus = catalog.active_skus(list(merged))
     missing = sorted(set(merged) - set(skus))
     if missing:
         raise UnknownSku(details={"sku_ids": missing})
@@ -154,16 +186,23 @@ def _create_order(
                 "vat_fen": vat,
             }
         )
-    order = Order.create(
-        channel=channel,
-        customer=customer.id,
-        warehouse=warehouse.id,
-        status=status,
-        total_fen=sum(r["total_fen"] for r in rows),
-        vat_fen=sum(r["vat_fen"] for r in rows),
-        placed_by=placed_by,
+    (order,) = _INSERT_ORDER.rows(
+        {
+            "channel": channel,
+            "customer": customer.id,
+            "warehouse": warehouse.id,
+            "status": status,
+            "total": sum(r["total_fen"] for r in rows),
+            "vat": sum(r["vat_fen"] for r in rows),
+            "placed_by": placed_by,
+            "now": clock.now(),
+        }
     )
-    OrderLine.insert_many([{**r, "order": order.id} for r in rows]).execute()
+    _INSERT_LINES.execute(
+        {(n, column): row[column] for n, row in enumerate(rows) for column in _LINE_COLUMNS}
+        | {"order": order.id},
+        len(rows),
+    )
     inventory.reserve(
         [Want(r["sku"], warehouse.id, r["quantity"]) for r in rows],
         order_id=order.id,
@@ -297,7 +336,8 @@ def _capture(
     benefits.on_paid(order, amount_fen, customer)  # points earned in the payment's own transaction
     if customer.user_id is not None:  # a walk-in buyer has nobody to send a receipt to
         enqueue("order.paid_receipt", {"order_id": order.id}, dedupe_key=f"order.paid_receipt:{order.id}")
-    return _set(order.id, status="paid", paid_fen=amount_fen, paid_at=clock.now())
+    (paid,) = _MARK_PAID.rows({"id": order.id, "paid": amount_fen, "now": clock.now()})
+    return paid
 
 
 def counter_cash_sale(

@@ -17,7 +17,7 @@ from backend.auth import errors
 from backend.auth.models import ROLES, AuthToken, User, WechatIdentity
 from backend.auth.passwords import hash_password, verify_password
 from backend.auth.sealing import seal
-from backend.db import locked, savepoint, transaction
+from backend.db import Param, Prepared, locked, savepoint, transaction
 from backend.errors import NotFound, ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -144,12 +144,17 @@ def bind_wechat(user: User, code: str, exchange: CodeExchanger, secret_key: str)
         return identity
 
 
+# Every authenticated request runs this one.
+_TOKEN_WITH_USER = Prepared(
+    lambda: AuthToken.select(AuthToken, User).join(User).where(AuthToken.token_hash == Param("hash")).limit(1)
+)
+
+
 def authenticate(token: str | None) -> User:
     if not token:
         raise errors.Unauthenticated()
-    row = (
-        AuthToken.select(AuthToken, User).join(User).where(AuthToken.token_hash == _hash_token(token)).first()
-    )
+    rows = _TOKEN_WITH_USER.rows({"hash": _hash_token(token)})
+    row = rows[0] if rows else None
     now = clock.now()
     if row is None or row.revoked_at is not None or row.expires_at <= now or row.user.disabled_at is not None:
         raise errors.InvalidToken()

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from backend.db import is_postgres, transaction
+from backend import clock
+from backend.db import Param, Prepared, is_postgres, transaction
 from backend.inventory.errors import InsufficientStock, InvalidCost, InvalidQuantity, StockStateBroken
 from backend.inventory.models import StockLevel, StockMove
 from backend.ledger import chart
@@ -21,6 +22,34 @@ from backend.money import round_half_up_div
 # Far above any real shelf, far below integer overflow of quantity x unit cost in fen.
 MAX_QUANTITY = 1_000_000
 MAX_UNIT_COST_FEN = 100_000_000  # one million yuan per unit
+
+
+# Every order reserves (prepared: see backend.db.Prepared). Never reads the level first.
+_RESERVE = Prepared(
+    lambda: StockLevel.update(reserved=StockLevel.reserved + Param("quantity")).where(
+        (StockLevel.sku == Param("sku"))
+        & (StockLevel.warehouse == Param("warehouse"))
+        & ((StockLevel.on_hand - StockLevel.reserved) >= Param("quantity"))
+    )
+)
+_INSERT_RESERVATION_MOVES = Prepared(
+    lambda count: StockMove.insert_many(
+        [
+            {
+                "sku": Param((n, "sku")),
+                "warehouse": Param((n, "warehouse")),
+                "kind": Param("kind"),
+                "on_hand_delta": 0,
+                "reserved_delta": Param((n, "reserved")),
+                "value_delta_fen": 0,
+                "order_id": Param("order_id"),
+                "reference": Param("reference"),
+                "created_at": Param("now"),
+            }
+            for n in range(count)
+        ]
+    )
+)
 
 
 class Want(NamedTuple):
@@ -66,15 +95,8 @@ def reserve(wants: Iterable[Want], *, order_id: int | None, reference: str = "")
     merged = _merged_in_lock_order(wants)
     with transaction():
         for want in merged:
-            updated = (
-                StockLevel.update(reserved=StockLevel.reserved + want.quantity)
-                .where(
-                    _level_where(want.sku_id, want.warehouse_id)
-                    & ((StockLevel.on_hand - StockLevel.reserved) >= want.quantity)
-                )
-                .execute()
-            )
-            if updated != 1:
+            values = {"sku": want.sku_id, "warehouse": want.warehouse_id, "quantity": want.quantity}
+            if _RESERVE.execute(values).rowcount != 1:
                 raise InsufficientStock(
                     details={
                         "sku_id": want.sku_id,
@@ -206,16 +228,8 @@ def receive_purchase(
 def _append_moves(
     kind: str, wants: list[Want], order_id: int | None, reference: str, *, reserved_sign: int
 ) -> None:
-    StockMove.insert_many(
-        [
-            {
-                "sku": w.sku_id,
-                "warehouse": w.warehouse_id,
-                "kind": kind,
-                "reserved_delta": reserved_sign * w.quantity,
-                "order_id": order_id,
-                "reference": reference,
-            }
-            for w in wants
-        ]
-    ).execute()
+    values: dict[Any, Any] = {"kind": kind, "order_id": order_id, "reference": reference, "now": clock.now()}
+    for n, want in enumerate(wants):
+        values[n, "sku"], values[n, "warehouse"] = want.sku_id, want.warehouse_id
+        values[n, "reserved"] = reserved_sign * want.quantity
+    _INSERT_RESERVATION_MOVES.execute(values, len(wants))

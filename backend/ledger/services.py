@@ -8,10 +8,36 @@ from typing import Any, NamedTuple
 import peewee as pw
 
 from backend import clock
-from backend.db import transaction
+from backend.db import Param, Prepared, transaction
 from backend.ledger.chart import BY_CODE, CHART
 from backend.ledger.errors import UnbalancedEntry, UnknownAccount
 from backend.ledger.models import Account, JournalEntry, JournalLine
+
+# Every business event posts a voucher (prepared: see backend.db.Prepared).
+_INSERT_ENTRY = Prepared(
+    lambda: JournalEntry.insert(
+        event=Param("event"),
+        memo=Param("memo"),
+        source_type=Param("source_type"),
+        source_id=Param("source_id"),
+        posted_on=Param("today"),
+        created_at=Param("now"),
+    ).returning(JournalEntry.id)
+)
+_INSERT_LINES = Prepared(
+    lambda count: JournalLine.insert_many(
+        [
+            {
+                "entry": Param("entry"),
+                "account_code": Param((n, "account")),
+                "debit_fen": Param((n, "debit")),
+                "credit_fen": Param((n, "credit")),
+                "customer_id": Param((n, "customer")),
+            }
+            for n in range(count)
+        ]
+    )
+)
 
 
 class Line(NamedTuple):
@@ -54,27 +80,21 @@ def post_entry(
 ) -> int:
     """Write one balanced voucher; returns its id. Joins the caller's transaction."""
     kept = validate(lines)
+    values: dict[Any, Any] = {
+        "event": event,
+        "memo": memo[:255],
+        "source_type": source_type,
+        "source_id": source_id,
+        "today": clock.today(),
+        "now": clock.now(),
+    }
+    for n, line in enumerate(kept):
+        values[n, "account"], values[n, "debit"] = line.account, line.debit_fen
+        values[n, "credit"], values[n, "customer"] = line.credit_fen, line.customer_id
     with transaction():
-        entry_id = JournalEntry.insert(
-            event=event,
-            memo=memo[:255],
-            source_type=source_type,
-            source_id=source_id,
-            posted_on=clock.today(),
-        ).execute()
-        JournalLine.insert_many(
-            [
-                {
-                    "entry": entry_id,
-                    "account_code": line.account,
-                    "debit_fen": line.debit_fen,
-                    "credit_fen": line.credit_fen,
-                    "customer_id": line.customer_id,
-                }
-                for line in kept
-            ]
-        ).execute()
-    return int(entry_id)
+        values["entry"] = entry_id = int(_INSERT_ENTRY.execute(values).fetchone()[0])
+        _INSERT_LINES.execute(values, len(kept))
+    return entry_id
 
 
 def tuples(query: Any) -> list[tuple[Any, ...]]:

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from backend import clock
-from backend.db import is_postgres, transaction
+from backend.db import Param, Prepared, is_postgres, transaction
 from backend.ledger import chart
 from backend.ledger.services import Cr, Dr, post_entry
 from backend.receivables.errors import (
@@ -27,6 +27,58 @@ from backend.receivables.models import PAYMENT_METHODS, ArEntry, Invoice, Paymen
 from store.models import Customer, Order
 
 MAX_AMOUNT_FEN = 10**13  # a hundred billion yuan: anything above is a typo or an attack
+
+
+# Every sale paid on the spot writes these (prepared: see backend.db.Prepared).
+_INSERT_PAYMENT = Prepared(
+    lambda: (
+        Payment.insert(
+            customer=Param("customer"),
+            order=Param("order"),
+            direction=Param("direction"),
+            method=Param("method"),
+            amount_fen=Param("amount"),
+            reference=Param("reference"),
+            created_at=Param("now"),
+        )
+        .on_conflict_ignore()
+        .returning(Payment)
+        .objects()
+    )
+)
+_INSERT_SETTLED_INVOICE = Prepared(
+    lambda: Invoice.insert(
+        customer=Param("customer"),
+        order=Param("order"),
+        amount_fen=Param("amount"),
+        open_fen=0,
+        issued_on=Param("today"),
+        due_on=Param("today"),
+        created_at=Param("now"),
+    ).returning(Invoice.id)
+)
+_SETTLE_INVOICE = Prepared(
+    lambda: ArEntry.insert_many(
+        [
+            {
+                "customer": Param("customer"),
+                "invoice": Param("invoice"),
+                "payment": None,
+                "kind": "invoice",
+                "amount_fen": Param("amount"),
+                "created_at": Param("now"),
+            },
+            {
+                "customer": Param("customer"),
+                "invoice": Param("invoice"),
+                "payment": Param("payment"),
+                "kind": "payment",
+                "amount_fen": Param("paid"),
+                "created_at": Param("now"),
+            },
+        ]
+    )
+)
 
 
 def check_amount(amount_fen: object) -> int:
@@ -76,19 +128,16 @@ def record_money(
     existing = None if looked_up else Payment.get_or_none(Payment.reference == reference)
     if existing is None:
         # ON CONFLICT DO NOTHING: a concurrent twin's row wins quietly, without a savepoint.
-        rows = list(
-            Payment.insert(
-                customer=customer_id,
-                order=order_id,
-                direction=direction,
-                method=method,
-                amount_fen=amount_fen,
-                reference=reference,
-            )
-            .on_conflict_ignore()
-            .returning(Payment)
-            .objects()
-            .execute()
+        rows = _INSERT_PAYMENT.rows(
+            {
+                "customer": customer_id,
+                "order": order_id,
+                "direction": direction,
+                "method": method,
+                "amount": amount_fen,
+                "reference": reference,
+                "now": clock.now(),
+            }
         )
         if rows:
             return rows[0], True
@@ -107,29 +156,19 @@ def record_money(
 
 def post_settled_invoice(customer_id: int, order_id: int, amount_fen: int, payment_id: int) -> int:
     """An invoice paid in full on the spot: posted and settled by `payment_id` at once."""
-    today = clock.today()
+    values = {
+        "customer": customer_id,
+        "order": order_id,
+        "amount": amount_fen,
+        "paid": -amount_fen,  # the payment's entry brings the invoice back to nothing open
+        "payment": payment_id,
+        "today": clock.today(),
+        "now": clock.now(),
+    }
     with transaction():
-        invoice_id = Invoice.insert(
-            customer=customer_id,
-            order=order_id,
-            amount_fen=amount_fen,
-            open_fen=0,
-            issued_on=today,
-            due_on=today,
-        ).execute()
-        ArEntry.insert_many(
-            [
-                {"customer": customer_id, "invoice": invoice_id, "kind": "invoice", "amount_fen": amount_fen},
-                {
-                    "customer": customer_id,
-                    "invoice": invoice_id,
-                    "payment": payment_id,
-                    "kind": "payment",
-                    "amount_fen": -amount_fen,
-                },
-            ]
-        ).execute()
-    return int(invoice_id)
+        values["invoice"] = invoice_id = int(_INSERT_SETTLED_INVOICE.execute(values).fetchone()[0])
+        _SETTLE_INVOICE.execute(values)
+    return invoice_id
 
 
 def post_open_invoice(customer: Customer, order_id: int | None, amount_fen: int) -> Invoice:
