@@ -613,5 +613,15 @@ def return_goods(order_id: int, lines: Sequence[dict[str, int]], *, reference: s
         return Order.get_by_id(order.id)
 
 
+_LINES_OF_ORDER = Prepared(
+    lambda: OrderLine.select().where(OrderLine.order == Param("order")).order_by(OrderLine.id)
+)
+
+
+def order_lines(order_id: int) -> list[OrderLine]:
+    """An order's lines in the order they were written (every order response shows them)."""
+    return _LINES_OF_ORDER.rows({"order": order_id})
+
+
 def orders_of_customer(customer_id: int) -> Any:
     return Order.select().where(Order.customer == customer_id)
