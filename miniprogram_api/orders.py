@@ -98,7 +98,7 @@ class OrderOut(ma.Schema):
     lines = ma.fields.Method("dump_lines")
 
     def dump_lines(self, order: Order) -> list[dict[str, Any]]:
-        return _LINES_OUT.dump(sales.order_lines(order.id))
+        return _LINES_OUT.dump(sales.order_lines(order))
 
 
 _LINES_OUT = LineOut(many=True)  # built once: a schema instance costs more than dumping with it

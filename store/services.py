@@ -140,11 +140,15 @@ _MARK_PAID = Prepared(
 )
 _LINE_COLUMNS = ("sku", "quantity", "unit_price_fen", "vat_rate_bp", "total_fen", "net_fen", "vat_fen")
 _INSERT_LINES = Prepared(
-    lambda count: OrderLine.insert_many(
-        [
-            {"order": Param("order"), **{column: Param((n, column)) for column in _LINE_COLUMNS}}
-            for n in range(count)
-        ]
+    lambda count: (
+        OrderLine.insert_many(
+            [
+                {"order": Param("order"), **{column: Param((n, column)) for column in _LINE_COLUMNS}}
+                for n in range(count)
+            ]
+        )
+        .returning(OrderLine)
+        .objects()
     )
 )
 
@@ -199,7 +203,7 @@ def _create_order(
             "now": clock.now(),
         }
     )
-    _INSERT_LINES.execute(
+    order.written_lines = _INSERT_LINES.rows(
         {(n, column): row[column] for n, row in enumerate(rows) for column in _LINE_COLUMNS}
         | {"order": order.id},
         len(rows),
@@ -374,6 +378,7 @@ def counter_cash_sale(
         )
         paid = _capture(order, order.total_fen, method, reference, customer)
         _reserve(paid, wants)
+        paid.written_lines = order.written_lines
         return paid
 
 
@@ -627,9 +632,14 @@ _LINES_OF_ORDER = Prepared(
 )
 
 
-def order_lines(order_id: int) -> list[OrderLine]:
-    """An order's lines in the order they were written (every order response shows them)."""
-    return _LINES_OF_ORDER.rows({"order": order_id})
+def order_lines(order: Order) -> list[OrderLine]:
+    """An order's lines in the order they were written (every order response shows them).
+
+    An order created in this request carries the lines its insert returned (`written_lines`), so
+    the response needs no second read of what was just written.
+    """
+    written = order.__dict__.get("written_lines")
+    return list(written) if written is not None else _LINES_OF_ORDER.rows({"order": order.id})
 
 
 def orders_of_customer(customer_id: int) -> Any:
