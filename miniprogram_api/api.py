@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import flask_smorest
 from flask import Flask, send_from_directory
+from flask_smorest.utils import resolve_schema_instance
 
 from miniprogram_api import errors
 
@@ -27,7 +29,13 @@ class Api(flask_smorest.Api):
 
 
 class Blueprint(flask_smorest.Blueprint):
-    pass
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        """As flask-smorest's, but a schema class is instantiated once, here, not per request.
+
+        webargs builds a new instance from a class on every request (nested schemas included),
+        which cost a counter sale about 0.2 ms. Schemas hold no per-request state when loading.
+        """
+        return super().arguments(resolve_schema_instance(schema), *args, **kwargs)
 
 
 def configure(app: Flask) -> Api:
