@@ -78,7 +78,7 @@ def test(args: list[str]) -> None:
 def bench(args: list[str]) -> None:
     """Place-and-pay throughput of the app under gunicorn vs. bare SQL under pgbench (see bench/README.md)."""
     ensure_venv()
-    run(BIN / "python", "bench/place_and_pay.py", *args)
+    run(BIN / "python", "bench/place_and_pay.py", *(args or ["--floor"]))
 
 
 def help_(_: list[str]) -> None:
