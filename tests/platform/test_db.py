@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 import pytest
@@ -27,6 +28,30 @@ def test_a_failure_in_a_nested_transaction_undoes_the_whole_event(app: Any) -> N
             Warehouse.create(code="INNER", name="内")
             raise Boom()
     assert codes() == []
+
+
+def test_a_nested_transaction_joins_without_a_savepoint_round_trip(app: Any) -> None:
+    statements: list[str] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            statements.append(str(record.msg[0]) if isinstance(record.msg, tuple) else str(record.msg))
+
+    logger, handler = logging.getLogger("peewee"), Capture()
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        with transaction():
+            Warehouse.create(code="OUTER", name="外")
+            with transaction(), transaction():
+                Warehouse.create(code="INNER", name="内")
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert codes() == ["OUTER", "INNER"]
+    assert [s.split()[0] for s in statements if "warehouse" in s] == ["INSERT", "INSERT"]
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()]
 
 
 def test_a_savepoint_undoes_only_its_own_writes_and_the_caller_goes_on(app: Any) -> None:
