@@ -20,7 +20,7 @@ DOMAIN_MODULES: tuple[str, ...] = (
     "backend.jobs.models",
     "backend.platform_checks",
     # The sale spine: catalog/customers/orders, stock, journal, receivables, their checks and jobs.
-    "store.models",
+    "backend.kernel.models",
     "backend.inventory.models",
     "backend.ledger.models",
     "backend.receivables.models",

@@ -8,12 +8,12 @@ import marshmallow as ma
 
 from backend.inventory import services as inventory
 from backend.inventory.models import StockLevel
+from backend.kernel.models import Customer, Sku, Warehouse
 from miniprogram_api.api import Blueprint
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.pagination import PageArgs, page, page_schema
 from miniprogram_api.security import STAFF, access
 from store import catalog
-from store.models import Customer, Sku, Warehouse
 
 blp = Blueprint(
     "catalog", __name__, url_prefix="/api", description="商品、仓库、客户与库存 Catalog, customers, stock"

@@ -12,6 +12,7 @@ from typing import Any
 import marshmallow as ma
 
 from backend.errors import Conflict, ValidationFailed
+from backend.kernel.models import Order
 from miniprogram_api.api import Blueprint
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.pagination import PageArgs, page, page_schema
@@ -20,7 +21,6 @@ from payments import services as payment_services
 from store import catalog
 from store import services as sales
 from store.errors import OrderNotFound
-from store.models import Order
 
 blp = Blueprint("orders", __name__, url_prefix="/api", description="订单 Orders from every channel")
 

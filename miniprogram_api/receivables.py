@@ -8,13 +8,13 @@ from typing import Any
 
 import marshmallow as ma
 
+from backend.kernel.models import Customer
 from backend.receivables import services as receivables
 from backend.receivables.errors import UnknownCustomer
 from miniprogram_api.api import Blueprint
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.security import STAFF, access, current_user
 from store import catalog
-from store.models import Customer
 
 blp = Blueprint("receivables", __name__, url_prefix="/api", description="应收 Receivables")
 

@@ -18,6 +18,7 @@ from flask import Response
 from backend import runtime
 from backend.db import transaction
 from backend.errors import NotFound
+from backend.kernel.models import Category, Customer, Order, OrderLine, Product
 from miniprogram_api.api import Blueprint
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.pagination import PageArgs, page
@@ -38,7 +39,6 @@ from store import (
 )
 from store import checkout as checkouts
 from store.errors import OrderNotFound
-from store.models import Category, Customer, Order, OrderLine, Product
 from store.shop_models import Checkout, Coupon, Shipment
 
 blp = Blueprint("shop", __name__, url_prefix="/api", description="商城 The mini-program shop for customers")

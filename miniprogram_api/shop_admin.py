@@ -12,6 +12,7 @@ from flask import Response
 
 from backend import audit
 from backend.db import transaction
+from backend.kernel.models import Order, Sku
 from miniprogram_api.api import Blueprint
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.pagination import PageArgs
@@ -22,7 +23,6 @@ from payments.models import PaymentRecord
 from store import aftersales, categories, fulfilment, members, promotions, sharing
 from store import services as sales
 from store.errors import UnknownSku
-from store.models import Order, Sku
 from store.shop_errors import InvalidAfterSale
 from store.shop_models import AfterSaleRequest, MemberLevel, SkuLevelPrice
 

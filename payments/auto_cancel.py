@@ -13,8 +13,8 @@ import logging
 
 from backend import clock, runtime
 from backend.errors import DomainError
+from backend.kernel.models import Order
 from payments.services import cancel_order
-from store.models import Order
 
 log = logging.getLogger(__name__)
 

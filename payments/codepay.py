@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from wechatpayv3 import WeChatPayType
 
 from backend.db import transaction
+from backend.kernel.models import Order
 from payments import wechat
 from payments.errors import PaymentCodeFailed, PaymentGatewayError
 from payments.models import PaymentRecord
 from payments.services import _call, _record_for_order, _touch, apply_success, description, mark_ended
 from store.errors import OrderNotFound
-from store.models import Order
 
 
 @dataclass

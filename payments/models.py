@@ -17,8 +17,8 @@ import peewee as pw
 
 from backend import clock
 from backend.db import BaseModel
+from backend.kernel.models import Customer, Order
 from backend.receivables.models import Invoice
-from store.models import Customer, Order
 
 WECHAT_METHODS = ("wechat_jsapi", "wechat_native", "wechat_codepay")
 METHODS = (*WECHAT_METHODS, "cash", "bank_transfer")

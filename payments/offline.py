@@ -7,11 +7,11 @@ import secrets
 
 from backend import clock
 from backend.db import transaction
+from backend.kernel.models import Order
 from payments.errors import InvalidOfflinePayment
 from payments.models import PaymentRecord
 from store import services as sales
 from store.errors import OrderNotFound
-from store.models import Order
 
 OFFLINE_METHODS = ("cash", "bank_transfer")
 

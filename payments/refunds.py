@@ -18,6 +18,7 @@ from backend import clock
 from backend.db import locked, savepoint, transaction
 from backend.errors import DomainError
 from backend.jobs.outbox import enqueue
+from backend.kernel.models import Order
 from backend.ledger import chart
 from backend.ledger.services import Cr, Dr, post_entry
 from payments import wechat
@@ -25,7 +26,6 @@ from payments.errors import InvalidRefundAmount, NoWechatPayment, RefundTooLarge
 from payments.models import WECHAT_METHODS, PaymentRecord, RefundRecord
 from store import services as sales
 from store.errors import OrderNotFound
-from store.models import Order
 
 log = logging.getLogger(__name__)
 

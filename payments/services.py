@@ -28,6 +28,7 @@ from backend.auth.models import WechatIdentity
 from backend.db import locked, savepoint, transaction
 from backend.errors import DomainError
 from backend.jobs.outbox import enqueue
+from backend.kernel.models import Customer, Order
 from backend.ledger import chart
 from backend.ledger.services import Cr, Dr, post_entry
 from payments import wechat
@@ -41,7 +42,6 @@ from payments.errors import (
 from payments.models import OPEN_STATUSES, WECHAT_METHODS, PaymentRecord, RefundRecord
 from store import services as sales
 from store.errors import AmountMismatch, InvalidTransition, OrderNotFound
-from store.models import Customer, Order
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ import peewee as pw
 
 from backend import clock
 from backend.db import locked, transaction
+from backend.kernel.models import Order, OrderLine
 from backend.money import round_half_up_div
-from store.models import Order, OrderLine
 from store.shop_errors import AfterSaleDecided, InvalidAfterSale, NotYours
 from store.shop_models import AfterSaleRequest
 

@@ -5,8 +5,8 @@ returned coupon, a refund and its reversed points commit together or not at all.
 
 from __future__ import annotations
 
+from backend.kernel.models import Customer, Order
 from store import members, promotions
-from store.models import Customer, Order
 
 
 def on_paid(order: Order, amount_fen: int, customer: Customer) -> None:

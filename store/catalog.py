@@ -7,6 +7,7 @@ import peewee as pw
 from backend.auth.models import User
 from backend.db import Param, Prepared, db, is_postgres, savepoint, transaction
 from backend.errors import NotFound
+from backend.kernel.models import CUSTOMER_KINDS, Customer, Product, Sku, Warehouse
 from backend.receivables.services import MAX_AMOUNT_FEN
 from store.errors import (
     CustomerLinkTaken,
@@ -15,7 +16,6 @@ from store.errors import (
     InvalidCustomer,
     UnknownProduct,
 )
-from store.models import CUSTOMER_KINDS, Customer, Product, Sku, Warehouse
 
 WALK_IN_NAME = "散客"
 MEMBER_NAME = "微信会员"

@@ -14,9 +14,9 @@ import peewee as pw
 
 from backend.db import transaction
 from backend.inventory.models import StockLevel
+from backend.kernel.models import Category, Product, Sku
 from store import catalog
 from store.errors import UnknownProduct, UnknownSku
-from store.models import Category, Product, Sku
 from store.shop_errors import InvalidImage, UnknownCategory
 
 MAX_IMAGES = 9

@@ -24,10 +24,10 @@ from __future__ import annotations
 import json
 
 from backend.db import locked, transaction
+from backend.kernel.models import Order, OrderLine
 from backend.money import split_vat
 from store import addresses, cart, categories, members, promotions
 from store import services as sales
-from store.models import Order, OrderLine
 from store.shop_errors import DiscountTooLarge, EmptyCart, OffSale
 from store.shop_models import Checkout, MemberAccount
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import peewee as pw
 
 from backend.checks import invariant
+from backend.kernel.models import Order, OrderLine
 from backend.ledger.services import tuples
-from store.models import Order, OrderLine
 from store.shop_models import MemberAccount, PointsEntry, StoredValueEntry
 
 

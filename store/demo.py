@@ -12,9 +12,9 @@ import datetime as dt
 from backend import clock
 from backend.auth.models import User
 from backend.inventory.services import receive_purchase
+from backend.kernel.models import Product
 from backend.receivables.services import collect
 from store import catalog, categories, members, promotions
-from store.models import Product
 from store.services import counter_cash_sale, fulfil_order, sell_on_account
 
 # category -> products in it

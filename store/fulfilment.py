@@ -14,9 +14,9 @@ import datetime as dt
 from backend import clock, runtime
 from backend.db import transaction
 from backend.jobs.outbox import enqueue
+from backend.kernel.models import Order
 from store import services as sales
 from store.errors import InvalidTransition, OrderNotFound
-from store.models import Order
 from store.shop_models import Shipment
 
 BATCH = 100

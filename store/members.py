@@ -30,8 +30,8 @@ import peewee as pw
 
 from backend import clock
 from backend.db import savepoint, transaction
+from backend.kernel.models import Customer
 from backend.money import round_half_up_div
-from store.models import Customer
 from store.shop_errors import InvalidPoints, NotEnoughPoints, NotEnoughStoredValue
 from store.shop_models import MemberAccount, MemberLevel, PointsEntry, StoredValueEntry
 

@@ -17,8 +17,8 @@ from wechatpy.exceptions import WeChatClientException
 from backend import runtime
 from backend.auth.models import WechatIdentity
 from backend.jobs.registry import job
+from backend.kernel.models import Customer, Order
 from backend.money import format_yuan
-from store.models import Customer, Order
 from store.shop_models import MessageLog, Shipment
 
 log = logging.getLogger("yecai.store")

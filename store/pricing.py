@@ -6,8 +6,8 @@ for the SKU when one is set, else the SKU's member price when set; everyone else
 
 from __future__ import annotations
 
+from backend.kernel.models import Customer, Sku
 from store import members
-from store.models import Customer, Sku
 from store.shop_models import SkuLevelPrice
 
 

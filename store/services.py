@@ -24,6 +24,7 @@ from backend.inventory import services as inventory
 from backend.inventory.models import StockMove
 from backend.inventory.services import Want
 from backend.jobs.outbox import enqueue
+from backend.kernel.models import CHANNELS, Customer, Order, OrderLine, Warehouse
 from backend.ledger import chart
 from backend.ledger.services import Cr, Dr, Line, post_entry
 from backend.money import round_half_up_div, split_vat
@@ -42,7 +43,6 @@ from store.errors import (
     UnknownSku,
     UnknownWarehouse,
 )
-from store.models import CHANNELS, Customer, Order, OrderLine, Warehouse
 
 MAX_LINES = 100
 REFUNDABLE = ("paid", "shipped", "completed", "partially_refunded", "on_account")

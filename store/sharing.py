@@ -12,7 +12,7 @@ from typing import Any
 import peewee as pw
 
 from backend.db import savepoint, transaction
-from store.models import Customer, Product
+from backend.kernel.models import Customer, Product
 from store.shop_errors import NotYours
 from store.shop_models import Referral, ShareLink
 

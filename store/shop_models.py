@@ -14,7 +14,7 @@ import peewee as pw
 
 from backend import clock
 from backend.db import BaseModel
-from store.models import Customer, Order, Sku
+from backend.kernel.models import Customer, Order, Sku
 
 POINTS_KINDS = ("earn", "redeem", "earn_reversed", "redeem_returned", "expire")
 STORED_VALUE_KINDS = ("top_up", "pay", "refund")

@@ -10,10 +10,10 @@ balance (`store.benefits.on_refunded`). The ledger itself lives in store/members
 from __future__ import annotations
 
 from backend.db import locked, transaction
+from backend.kernel.models import Order
 from store import members
 from store import services as sales
 from store.errors import InvalidTransition, OrderNotFound
-from store.models import Order
 
 
 def pay_order(order_id: int, customer_id: int) -> Order:

@@ -11,7 +11,7 @@ import peewee as pw
 
 from backend import clock
 from backend.db import BaseModel
-from store.models import Sku, Warehouse
+from backend.kernel.models import Sku, Warehouse
 
 MOVE_KINDS = ("receipt", "reserve", "release", "issue", "return")
 

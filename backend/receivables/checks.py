@@ -5,11 +5,11 @@ from __future__ import annotations
 import peewee as pw
 
 from backend.checks import invariant
+from backend.kernel.models import Customer
 from backend.ledger import chart
 from backend.ledger.models import JournalLine
 from backend.ledger.services import tuples
 from backend.receivables.models import ArEntry, Invoice
-from store.models import Customer
 
 
 def _sums_by(field: pw.Field) -> dict[int, int]:

@@ -11,7 +11,7 @@ import peewee as pw
 
 from backend import clock
 from backend.db import BaseModel
-from store.models import Customer, Order
+from backend.kernel.models import Customer, Order
 
 # stored_value: paid from a member's balance (store/members.py), money account 2203.
 PAYMENT_METHODS = ("cash", "wechat", "bank_transfer", "stored_value")

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from backend import clock
 from backend.db import Param, Prepared, is_postgres, transaction
+from backend.kernel.models import Customer, Order
 from backend.ledger import chart
 from backend.ledger.services import Cr, Dr, post_entry
 from backend.receivables.errors import (
@@ -24,7 +25,6 @@ from backend.receivables.errors import (
     UnknownCustomer,
 )
 from backend.receivables.models import PAYMENT_METHODS, ArEntry, Invoice, Payment
-from store.models import Customer, Order
 
 MAX_AMOUNT_FEN = 10**13  # a hundred billion yuan: anything above is a typo or an attack
 

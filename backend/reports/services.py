@@ -13,10 +13,10 @@ import peewee as pw
 
 from backend import clock
 from backend.inventory.models import StockLevel
+from backend.kernel.models import Customer, Order, Sku
 from backend.ledger import chart
 from backend.ledger.models import JournalEntry, JournalLine
 from backend.receivables.models import Invoice
-from store.models import Customer, Order, Sku
 
 # Aging buckets by days past due: (label, first day, last day or None for "and older").
 AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (

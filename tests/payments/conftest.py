@@ -112,10 +112,10 @@ def snapshot() -> dict[str, Any]:
     """Row counts of every ledger and payments table, plus order states and caches."""
     from backend.inventory.models import StockLevel, StockMove
     from backend.jobs.models import OutboxMessage
+    from backend.kernel.models import Customer, Order
     from backend.ledger.models import JournalEntry, JournalLine
     from backend.receivables.models import ArEntry, Invoice, Payment
     from payments.models import PaymentRecord, RefundRecord, WechatNotification
-    from store.models import Customer, Order
 
     counts: dict[str, Any] = {
         m.__name__: m.select().count()

@@ -94,7 +94,7 @@ def test_wechat_money_never_enters_or_leaves_by_hand(
 ):
     """A WeChat-paid order is refunded only through WeChat, and staff cannot key in a WeChat receipt:
     every 1012 movement must have a WeChat transaction behind it for reconciliation."""
-    from store.models import Order
+    from backend.kernel.models import Order
 
     buyer = wechat_buyer()
     order_id = place(buyer, [(shop.sku.id, 1)])

@@ -38,7 +38,7 @@ def sandbox_time(wechat_sandbox, monkeypatch):
 
 
 def test_native_qr_png_scanned_and_paid(client, staff, counter_order, wechat_sandbox):
-    from store.models import Order
+    from backend.kernel.models import Order
 
     sb = wechat_sandbox
     order_id = counter_order()
@@ -68,7 +68,7 @@ def test_native_qr_png_scanned_and_paid(client, staff, counter_order, wechat_san
 
 
 def test_payment_code_paid_at_once(client, staff, counter_order, wechat_sandbox):
-    from store.models import Order
+    from backend.kernel.models import Order
 
     order_id = counter_order()
     auth_code = wechat_sandbox.payment_code(behaviour="success")
@@ -82,7 +82,7 @@ def test_payment_code_paid_at_once(client, staff, counter_order, wechat_sandbox)
 
 
 def test_payment_code_userpaying_then_success(client, staff, counter_order, wechat_sandbox, sandbox_time):
-    from store.models import Order
+    from backend.kernel.models import Order
 
     order_id = counter_order()
     auth_code = wechat_sandbox.payment_code(behaviour="userpaying_then_success", userpaying_seconds=10)
@@ -105,8 +105,8 @@ def test_payment_code_userpaying_then_success(client, staff, counter_order, wech
 def test_payment_code_userpaying_then_fail_is_reversed(
     client, staff, counter_order, wechat_sandbox, sandbox_time
 ):
+    from backend.kernel.models import Order
     from payments.models import PaymentRecord
-    from store.models import Order
 
     order_id = counter_order()
     auth_code = wechat_sandbox.payment_code(behaviour="userpaying_then_fail", userpaying_seconds=10)

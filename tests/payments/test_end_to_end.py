@@ -20,8 +20,8 @@ def _verify_pay_sign(sandbox, params) -> None:
 def test_pay_and_refund_in_two_parts_through_http_and_the_sandbox(
     client, shop, wechat_buyer, place, wechat_sandbox, make_user, login, drain_jobs
 ):
+    from backend.kernel.models import Order
     from payments.models import PaymentRecord, RefundRecord
-    from store.models import Order
 
     sb = wechat_sandbox
     buyer = wechat_buyer()

@@ -20,9 +20,9 @@ def test_with_reserve_again_a_late_payment_reopens_the_order_if_the_stock_is_sti
 ):
     from backend.inventory.models import StockLevel
     from backend.inventory.services import available
+    from backend.kernel.models import Order
     from payments.models import PaymentRecord, RefundRecord
     from store import services as sales
-    from store.models import Order
 
     buyer = wechat_buyer()
     order_id = place(buyer, [(shop.sku.id, 3)])

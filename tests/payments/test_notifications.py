@@ -47,9 +47,9 @@ def _headers(key: Any, key_id: str, body: str) -> dict[str, str]:
 def test_one_payment_from_sixteen_deliveries_with_forged_and_wrong_amount_copies(
     client, shop, wechat_buyer, place, wechat_sandbox, live, db_kind
 ):
+    from backend.kernel.models import Order
     from backend.receivables.models import Payment
     from payments.models import PaymentRecord, WechatNotification
-    from store.models import Order
 
     sb = wechat_sandbox
     buyer = wechat_buyer()
@@ -182,8 +182,8 @@ def test_a_wrong_amount_is_refused_and_changes_nothing_but_the_audit_row(
 def test_a_refund_notification_delivered_16_times_refunds_once(
     client, shop, wechat_buyer, place, wechat_sandbox, make_user, login, drain_jobs, db_kind
 ):
+    from backend.kernel.models import Order
     from payments.models import RefundRecord, WechatNotification
-    from store.models import Order
 
     sb = wechat_sandbox
     buyer = wechat_buyer()

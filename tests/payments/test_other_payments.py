@@ -41,9 +41,9 @@ def test_a_distributor_pays_an_open_invoice_with_wechat(client, shop, wechat_buy
 
 
 def test_staff_record_a_bank_transfer_and_a_wrong_amount_changes_nothing(client, shop, make_user, login):
+    from backend.kernel.models import Order
     from payments.models import PaymentRecord
     from store import services as sales
-    from store.models import Order
 
     staff = login(make_user("staff"))
     order_id = sales.place_order(None, [(shop.sku.id, 1)], channel="counter").id

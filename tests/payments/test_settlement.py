@@ -20,8 +20,8 @@ def test_a_lost_notification_is_settled_by_the_periodic_query(
 ):
     from backend import clock
     from backend.jobs import schedule
+    from backend.kernel.models import Order
     from payments.models import PaymentRecord
-    from store.models import Order
 
     sb = wechat_sandbox
     buyer = wechat_buyer()
@@ -55,8 +55,8 @@ def test_cancelling_closes_the_open_wechat_transaction(
     client, shop, wechat_buyer, place, wechat_sandbox, drain_jobs
 ):
     from backend.inventory.models import StockLevel
+    from backend.kernel.models import Order
     from payments.models import PaymentRecord
-    from store.models import Order
 
     sb = wechat_sandbox
     buyer = wechat_buyer()
@@ -86,11 +86,11 @@ def test_cancelling_closes_the_open_wechat_transaction(
 def test_a_late_payment_for_a_cancelled_order_is_held_and_refunded(
     client, shop, wechat_buyer, place, wechat_sandbox, drain_jobs
 ):
+    from backend.kernel.models import Order
     from backend.ledger.services import account_balance
     from backend.receivables.models import Payment
     from payments.models import PaymentRecord, RefundRecord
     from store import services as sales
-    from store.models import Order
 
     sb = wechat_sandbox
     buyer = wechat_buyer()

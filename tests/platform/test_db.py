@@ -10,7 +10,7 @@ import pytest
 
 from backend import clock
 from backend.db import Param, Prepared, db, savepoint, transaction
-from store.models import Warehouse
+from backend.kernel.models import Warehouse
 
 
 class Boom(Exception):

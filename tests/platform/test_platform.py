@@ -104,7 +104,7 @@ def test_demo_data_loads_once_and_checks_clean(app, settings):
     # The demo shop's figures, to the fen: the distributor restocked 10 cases at 82.00 and 2 bottles at
     # 969.00 on credit (2758.00) and paid 500.00 by transfer; the counter sold 6 cans and 2 waters.
     from backend.inventory.models import StockLevel
-    from store.models import Customer, Order, Sku
+    from backend.kernel.models import Customer, Order, Sku
 
     distributor = Customer.get(Customer.kind == "distributor")
     assert distributor.balance_fen == 275_800 - 50_000

@@ -42,9 +42,9 @@ def snapshot() -> dict[str, Any]:
     """Row counts of every spine table plus every stock level and customer balance."""
     from backend.inventory.models import StockLevel, StockMove
     from backend.jobs.models import OutboxMessage
+    from backend.kernel.models import Customer, Order, OrderLine
     from backend.ledger.models import JournalEntry, JournalLine
     from backend.receivables.models import ArEntry, Invoice, Payment
-    from store.models import Customer, Order, OrderLine
 
     counts = {
         m.__name__: m.select().count()

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from backend.inventory.models import StockLevel
+from backend.kernel.models import OrderLine
 from store import services as sales
 from store.errors import InvalidReturn, InvalidTransition
-from store.models import OrderLine
 from tests.helpers import journal_entries as _entries
 from tests.spine.conftest import breaks, snapshot
 

@@ -11,12 +11,12 @@ from click.testing import CliRunner
 from backend.cli import main as cli
 from backend.db import transaction
 from backend.inventory.models import StockLevel
+from backend.kernel.models import Customer
 from backend.ledger.errors import UnbalancedEntry
 from backend.ledger.models import JournalEntry, JournalLine
 from backend.ledger.services import Cr, Dr, post_entry
 from backend.receivables.models import Invoice
 from store import services as sales
-from store.models import Customer
 from tests.spine.conftest import breaks
 
 

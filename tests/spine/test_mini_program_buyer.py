@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from store.models import Customer, Order
+from backend.kernel.models import Customer, Order
 from tests.platform.test_errors import assert_error
 
 

@@ -151,7 +151,7 @@ def test_naive_read_then_write_does_oversell(app: Any) -> None:
 def test_first_counter_sales_at_once_share_one_walk_in_customer(app, shop):
     import threading
 
-    from store.models import Customer
+    from backend.kernel.models import Customer
     from store.services import counter_cash_sale
 
     assert Customer.select().where(Customer.kind == "walk_in").count() == 0

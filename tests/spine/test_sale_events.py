@@ -12,6 +12,7 @@ from backend.inventory.errors import InsufficientStock, InvalidQuantity
 from backend.inventory.models import StockLevel, StockMove
 from backend.inventory.services import receive_purchase
 from backend.jobs.models import OutboxMessage
+from backend.kernel.models import Customer, Order
 from backend.ledger.models import JournalEntry
 from backend.ledger.services import account_balance, entry_lines
 from backend.receivables import services as receivables
@@ -20,7 +21,6 @@ from backend.receivables.models import ArEntry, Invoice, Payment
 from store import catalog
 from store import services as sales
 from store.errors import AmountMismatch, InvalidTransition, RefundExceedsPaid, UnknownSku
-from store.models import Customer, Order
 from tests.spine.conftest import breaks
 
 

@@ -48,7 +48,7 @@ def shop(app: Any, make_user: Any, login: Any) -> Shop:
 
 def snapshot() -> dict[str, Any]:
     """Row counts of every ledger, payments and shop table, plus levels, balances and states."""
-    from store.models import OrderLine
+    from backend.kernel.models import OrderLine
     from store.shop_models import (
         Address,
         AfterSaleRequest,

@@ -45,8 +45,8 @@ def _checkout(client, buyer, key, **fields):
 def test_bad_checkouts_change_nothing_and_leave_no_stock_reserved(client, shop, shopper, unchanged):
     from backend import clock
     from backend.inventory.models import StockLevel
+    from backend.kernel.models import Order
     from store import members
-    from store.models import Order
 
     alice, bob = shopper("王小姐"), shopper("李先生")
     members._points_entry(alice.customer.id, "earn", 100, None, "seed-alice")

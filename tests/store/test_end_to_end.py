@@ -11,9 +11,9 @@ def test_login_browse_cart_checkout_with_points_pay_ship_receive(
     client, shop, shopper, wechat_sandbox, drain_jobs
 ):
     from backend.inventory.models import StockLevel, StockMove
+    from backend.kernel.models import Order, OrderLine
     from backend.receivables.models import ArEntry, Invoice
     from store import members
-    from store.models import Order, OrderLine
     from store.shop_models import MessageLog, PointsEntry
 
     sb = wechat_sandbox

@@ -15,9 +15,9 @@ def test_unpaid_orders_are_cancelled_after_the_configured_time(
     from backend import clock, runtime
     from backend.inventory.models import StockLevel
     from backend.jobs import schedule
+    from backend.kernel.models import Order
     from payments.models import PaymentRecord
     from store import members
-    from store.models import Order
 
     assert runtime.settings().order_auto_cancel_seconds == 1800  # the documented default
     assert {"store.auto_cancel", "store.auto_receive", "store.points_expiry"} <= {
@@ -56,9 +56,9 @@ def test_a_payment_made_as_the_order_is_auto_cancelled_is_refunded(
 ):
     from backend import clock
     from backend.jobs import schedule
+    from backend.kernel.models import Order
     from backend.ledger.services import account_balance
     from payments.models import PaymentRecord, RefundRecord
-    from store.models import Order
 
     sb = wechat_sandbox
     buyer = shopper()
@@ -93,7 +93,7 @@ def test_shipped_orders_are_received_automatically_and_unsubscribed_customers_ar
     from backend import clock, runtime
     from backend.jobs import schedule
     from backend.jobs.models import OutboxMessage
-    from store.models import Order
+    from backend.kernel.models import Order
     from store.shop_models import MessageLog, Shipment
 
     sb = wechat_sandbox

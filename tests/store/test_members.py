@@ -123,8 +123,8 @@ def test_top_up_pay_from_balance_and_refund_back_to_it(
 def test_a_wechat_order_refunded_by_line_through_after_sales(
     client, shop, shopper, wechat_sandbox, drain_jobs
 ):
+    from backend.kernel.models import Order
     from payments.models import RefundRecord
-    from store.models import Order
 
     sb = wechat_sandbox
     buyer = shopper()
@@ -315,8 +315,8 @@ def test_goods_sent_back_through_after_sales_go_back_to_stock_before_the_refund(
     client, shop, shopper, wechat_sandbox, drain_jobs
 ):
     from backend.inventory.models import StockLevel
+    from backend.kernel.models import Order, OrderLine
     from payments.models import RefundRecord
-    from store.models import Order, OrderLine
 
     sb = wechat_sandbox
     buyer = shopper()

@@ -9,9 +9,9 @@ from tests.store.conftest import add_to_cart, checks_clean
 def test_refunds_reverse_earned_and_return_redeemed_points_in_proportion(
     client, shop, shopper, wechat_sandbox, drain_jobs
 ):
+    from backend.kernel.models import Order
     from payments.models import RefundRecord
     from store import members
-    from store.models import Order
     from store.shop_models import PointsEntry
 
     sb = wechat_sandbox

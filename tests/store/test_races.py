@@ -60,9 +60,9 @@ def shop(shop: Any) -> Any:
 
 
 def test_parallel_payments_from_one_balance_never_overspend_it(client, shop, shopper, wechat_sandbox):
+    from backend.kernel.models import Order
     from store import services as sales
     from store import stored_value
-    from store.models import Order
     from store.shop_models import MemberAccount, StoredValueEntry
 
     buyer = shopper()
@@ -102,9 +102,9 @@ def test_the_last_allowance_of_a_coupon_is_claimed_once(client, shop, shopper):
 
 def test_parallel_checkouts_of_one_cart_make_one_order_and_spend_points_once(client, shop, shopper):
     from backend.inventory.models import StockLevel
+    from backend.kernel.models import Order
     from store import cart, members
     from store import checkout as checkouts
-    from store.models import Order
     from store.shop_models import MemberAccount
 
     buyer = shopper()
