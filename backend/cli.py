@@ -163,7 +163,7 @@ def demo(host: str, port: int, instance: str) -> None:
     base = f"http://{host}:{port}"
     credentials = generate_credentials()
     env = {**os.environ, **credentials.to_env()}
-    settings = load_settings(
+    settings = _settings(
         environ=env,
         instance_dir=str(Path(instance).resolve()),
         secret_key=os.environ.get("YECAI_SECRET_KEY") or secrets.token_urlsafe(32),

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from backend import clock
+
 LATE_PAYMENT_POLICIES = ("refund", "reserve_again")
 
 
@@ -52,6 +54,8 @@ class Settings:
     # A WeChat payment that arrives for an order already cancelled: "refund" it, or "reserve_again"
     # (reopen the order if the stock is still there, else refund).
     late_payment_policy: str = "refund"
+    # The merchant's time zone: business dates (a day's sales, invoice dates, aging) are its days.
+    timezone: str = "Asia/Shanghai"
     # Mount the local WeChat simulator at /sandbox (demo and tests only).
     mount_sandbox: bool = False
     testing: bool = False
@@ -92,6 +96,7 @@ _ENV = {
     "order_auto_cancel_seconds": "YECAI_ORDER_AUTO_CANCEL_SECONDS",
     "order_auto_receive_days": "YECAI_ORDER_AUTO_RECEIVE_DAYS",
     "late_payment_policy": "YECAI_LATE_PAYMENT_POLICY",
+    "timezone": "YECAI_TIMEZONE",
     "mount_sandbox": "YECAI_MOUNT_SANDBOX",
 }
 
@@ -129,6 +134,11 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
         values["database_url"] = f"sqlite:///{instance / 'yecai.sqlite3'}"
     if values.get("late_payment_policy", "refund") not in LATE_PAYMENT_POLICIES:
         raise ConfigError(f"YECAI_LATE_PAYMENT_POLICY must be one of {', '.join(LATE_PAYMENT_POLICIES)}")
+    if "timezone" in values:
+        try:
+            clock.zone_named(values["timezone"])
+        except ValueError as exc:
+            raise ConfigError(f"YECAI_TIMEZONE: {exc}") from None
     for key in ("wechatpay_private_key", "wechatpay_public_key"):
         if key in values:
             values[key] = _read_pem(values[key])

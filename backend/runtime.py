@@ -8,6 +8,7 @@ import importlib
 
 import peewee
 
+from backend import clock
 from backend.config import Settings
 from backend.db import BaseModel, bind, make_database
 from backend.jobs import dispatch
@@ -57,6 +58,7 @@ def all_models() -> list[type[BaseModel]]:
 
 
 def init(settings: Settings) -> peewee.Database:
+    clock.use_zone(settings.timezone)
     database = make_database(settings.database_url, settings.db_pool_size)
     bind(database)
     dispatch.configure(settings.redis_url, settings.rq_queue)
