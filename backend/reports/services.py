@@ -55,12 +55,12 @@ def _account_movement(code: str, day: dt.date, credit_side: bool) -> int:
 
 def day_sales(day: dt.date | None = None) -> DaySales:
     day = day or clock.today()
-    start = dt.datetime.combine(day, dt.time())
+    start, end = clock.day_bounds(day)
     orders = (
         Order.select()
         .where(
             (Order.created_at >= start)
-            & (Order.created_at < start + dt.timedelta(days=1))
+            & (Order.created_at < end)
             & Order.status.not_in(("pending_payment", "cancelled"))
         )
         .count()

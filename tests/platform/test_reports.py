@@ -58,7 +58,7 @@ def test_the_owner_sees_the_days_sales_margin_aging_and_alerts(client, make_user
                 "name": "城东批发部",
                 "open_fen": 2260,
                 "overdue_fen": 2260,
-                "oldest_due_on": (credit.created_at.date() + dt.timedelta(days=30)).isoformat(),
+                "oldest_due_on": (clock.business_date(credit.created_at) + dt.timedelta(days=30)).isoformat(),
                 "buckets": {"current": 0, "1_30": 2260, "31_60": 0, "61_90": 0, "over_90": 0},
             }
         ],
