@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import flask_smorest
+import marshmallow as ma
 from flask import Flask, send_from_directory
 from flask_smorest.utils import resolve_schema_instance
+from webargs.flaskparser import FlaskParser
 
 from miniprogram_api import errors
 
@@ -28,7 +30,20 @@ class Api(flask_smorest.Api):
         return errors.from_http_exception(error)
 
 
+class ArgumentsParser(FlaskParser):
+    """webargs' parser, but a query parameter no schema declares is a 422, not silently dropped:
+    `?stauts=paid` must not answer the unfiltered list as if it were the filtered one."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": ma.RAISE,
+        "querystring": ma.RAISE,
+    }
+
+
 class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = ArgumentsParser()
+
     def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
         """As flask-smorest's, but a schema class is instantiated once, here, not per request.
 

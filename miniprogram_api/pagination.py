@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
@@ -39,14 +40,25 @@ def decode_cursor(cursor: str) -> int:
         raise ValidationFailed("The cursor is invalid", "分页游标无效", code="invalid_cursor")
 
 
-def page(query: pw.ModelSelect[Any], id_field: pw.Field, args: dict[str, Any]) -> dict[str, Any]:
+def page(
+    query: pw.ModelSelect[Any],
+    id_field: pw.Field,
+    args: dict[str, Any],
+    present: Callable[[list[Any]], list[Any]] | None = None,
+) -> dict[str, Any]:
+    """One page of `query`, newest first, after the cursor in `args`.
+
+    `present` turns the page's rows into its items all at once, so whatever the items need beyond
+    the rows is read with a fixed number of queries per page, not one per row.
+    """
     limit = args["limit"]
     if args.get("cursor"):
         query = query.where(id_field < decode_cursor(args["cursor"]))
     rows = list(query.order_by(id_field.desc()).limit(limit + 1))
     has_more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": rows, "next_cursor": encode_cursor(rows[-1].id) if has_more and rows else None}
+    next_cursor = encode_cursor(rows[-1].id) if has_more and rows else None
+    return {"items": present(rows) if present is not None else rows, "next_cursor": next_cursor}
 
 
 def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:

@@ -173,13 +173,16 @@ def coupon_dict(c: Coupon) -> dict[str, Any]:
     }
 
 
+def _order_dicts(orders: list[Order]) -> list[dict[str, Any]]:
+    return [order_dict(o) for o in orders]
+
+
+def _aftersale_dicts(requests: list[Any]) -> list[dict[str, Any]]:
+    return [aftersales.as_dict(r) for r in requests]
+
+
 def _json(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
-
-
-def _paged(query: Any, id_field: Any, args: dict[str, Any], dump: Any) -> dict[str, Any]:
-    result = page(query, id_field, args)
-    return {"items": [dump(row) for row in result["items"]], "next_cursor": result["next_cursor"]}
 
 
 # ---------------------------------------------------------------- catalog
@@ -208,7 +211,7 @@ def list_products(args: dict[str, Any]) -> Any:
     user = current_user()
     customer = None if user.role in STAFF else catalog.customer_of_user(user.id)
     query = categories.shopper_products(q=args["q"], category_id=args["category_id"])
-    return _json(_paged(query, Product.id, args, lambda p: product_dict(p, customer)))
+    return _json(page(query, Product.id, args, lambda rows: [product_dict(p, customer) for p in rows]))
 
 
 @blp.route("/shop/products/<int:product_id>", methods=["GET"])
@@ -391,11 +394,13 @@ def my_membership() -> Any:
 def my_points(args: dict[str, Any]) -> Any:
     """积分明细 Your points ledger, newest first."""
     return _json(
-        _paged(
+        page(
             members.points_history(_me().id),
             members.PointsEntry.id,
             args,
-            lambda e: {"id": e.id, "kind": e.kind, "points": e.points, "order_id": e.order_id},
+            lambda rows: [
+                {"id": e.id, "kind": e.kind, "points": e.points, "order_id": e.order_id} for e in rows
+            ],
         )
     )
 
@@ -406,11 +411,13 @@ def my_points(args: dict[str, Any]) -> Any:
 def my_stored_value(args: dict[str, Any]) -> Any:
     """储值明细 Your stored-value ledger, newest first."""
     return _json(
-        _paged(
+        page(
             members.stored_value_history(_me().id),
             members.StoredValueEntry.id,
             args,
-            lambda e: {"id": e.id, "kind": e.kind, "amount_fen": e.amount_fen, "order_id": e.order_id},
+            lambda rows: [
+                {"id": e.id, "kind": e.kind, "amount_fen": e.amount_fen, "order_id": e.order_id} for e in rows
+            ],
         )
     )
 
@@ -467,7 +474,7 @@ def _own_order(order_id: int) -> Order:
 @blp.arguments(PageArgs, location="query")
 def my_orders(args: dict[str, Any]) -> Any:
     """我的订单 Your orders with discounts and shipping, newest first."""
-    return _json(_paged(Order.select().where(Order.customer == _me().id), Order.id, args, order_dict))
+    return _json(page(Order.select().where(Order.customer == _me().id), Order.id, args, _order_dicts))
 
 
 @blp.route("/shop/orders/<int:order_id>", methods=["GET"])
@@ -534,7 +541,7 @@ def request_aftersale(data: dict[str, Any], order_id: int) -> Any:
 def my_aftersales(args: dict[str, Any]) -> Any:
     """我的售后 Your after-sales requests, newest first."""
     return _json(
-        _paged(aftersales.of_customer(_me().id), aftersales.AfterSaleRequest.id, args, aftersales.as_dict)
+        page(aftersales.of_customer(_me().id), aftersales.AfterSaleRequest.id, args, _aftersale_dicts)
     )
 
 

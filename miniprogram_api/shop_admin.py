@@ -15,9 +15,9 @@ from backend.db import transaction
 from backend.kernel.models import Order, Sku
 from miniprogram_api.api import Blueprint
 from miniprogram_api.idempotency import idempotent
-from miniprogram_api.pagination import PageArgs
+from miniprogram_api.pagination import PageArgs, page
 from miniprogram_api.security import STAFF, access, current_user
-from miniprogram_api.shop import _json, _paged, coupon_dict, order_dict
+from miniprogram_api.shop import _aftersale_dicts, _json, coupon_dict, order_dict
 from payments import refunds
 from payments.models import PaymentRecord
 from store import aftersales, categories, fulfilment, members, promotions, sharing
@@ -261,7 +261,7 @@ def list_aftersales(args: dict[str, Any]) -> Any:
     query = AfterSaleRequest.select()
     if args["status"]:
         query = query.where(AfterSaleRequest.status == args["status"])
-    return _json(_paged(query, AfterSaleRequest.id, args, aftersales.as_dict))
+    return _json(page(query, AfterSaleRequest.id, args, _aftersale_dicts))
 
 
 @blp.route("/aftersales/<int:request_id>/approve", methods=["POST"])

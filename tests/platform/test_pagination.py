@@ -26,3 +26,18 @@ def test_bad_cursor_and_limit_are_rejected(client, make_user, login):
     assert_error(client.get("/api/users?cursor=%%%", headers=headers), 422, "invalid_cursor")
     assert_error(client.get("/api/users?limit=0", headers=headers), 422, "validation_failed")
     assert_error(client.get("/api/users?limit=101", headers=headers), 422, "validation_failed")
+
+
+def test_an_unknown_query_parameter_is_a_422_not_an_unfiltered_list(client, make_user, login):
+    owner = make_user("owner")
+    headers = login(owner)
+    error = assert_error(
+        client.get("/api/users?limit=2&rolee=staff", headers=headers), 422, "validation_failed"
+    )
+    assert error["details"] == {"fields": {"query": {"rolee": ["Unknown field."]}}}
+    # The same for every list, whatever schema it declares (shop lists included).
+    for path in ("/api/audit-log", "/api/stock-levels", "/api/aftersales", "/api/shop/products"):
+        error = assert_error(client.get(f"{path}?stauts=paid", headers=headers), 422, "validation_failed")
+        assert error["details"] == {"fields": {"query": {"stauts": ["Unknown field."]}}}, path
+    # Known parameters still work.
+    assert client.get("/api/users?limit=2", headers=headers).status_code == 200
