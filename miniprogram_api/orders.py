@@ -17,6 +17,7 @@ from miniprogram_api.api import Blueprint
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.pagination import PageArgs, page, page_schema
 from miniprogram_api.security import STAFF, access, current_user
+from payments import offline
 from payments import services as payment_services
 from store import catalog
 from store import services as sales
@@ -48,6 +49,10 @@ class CounterSaleIn(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(ItemIn), required=True)
     customer_id = ma.fields.Integer(load_default=None)
     warehouse_id = ma.fields.Integer(load_default=None)
+    deliver_later = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "goods stay reserved for a later fulfil instead of leaving now"},
+    )
 
 
 class CashPaymentIn(ma.Schema):
@@ -158,13 +163,14 @@ def place_order(data: dict[str, Any]) -> Any:
 @blp.arguments(CounterSaleIn)
 @blp.response(201, OrderOut)
 def counter_sale(data: dict[str, Any]) -> Any:
-    """柜台现金销售 Bill and take cash at the counter in one step: order placed and paid."""
-    return sales.counter_cash_sale(
+    """柜台现金销售 Bill, take cash and hand over at the counter in one step: order placed, paid, stock
+    issued with its cost of goods. `deliver_later` keeps the goods reserved for a later fulfil."""
+    return offline.counter_sale(
         data["customer_id"],
         data["items"],
-        reference=_reference("counter"),
         warehouse_id=data["warehouse_id"],
-        placed_by=current_user().id,
+        staff_id=current_user().id,
+        deliver_later=data["deliver_later"],
     )
 
 
@@ -197,7 +203,8 @@ def get_order(order_id: int) -> Any:
 def cash_payment(data: dict[str, Any], order_id: int) -> Any:
     """收现金 Take the order's amount due in cash at the counter (once per order)."""
     _visible_order(order_id)
-    return sales.capture_payment(order_id, data["amount_fen"], "cash", f"cash:{order_id}")
+    offline.record_offline_payment(order_id, "cash", data["amount_fen"], staff_id=current_user().id)
+    return Order.get_by_id(order_id)
 
 
 @blp.route("/orders/<int:order_id>/fulfil", methods=["POST"])

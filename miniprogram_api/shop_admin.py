@@ -12,18 +12,15 @@ from flask import Response
 
 from backend import audit
 from backend.db import transaction
-from backend.kernel.models import Order, Sku
+from backend.kernel.models import Sku
 from miniprogram_api.api import Blueprint
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.pagination import PageArgs, page
 from miniprogram_api.security import STAFF, access, current_user
 from miniprogram_api.shop import _aftersale_dicts, _json, coupon_dict, order_dict
-from payments import refunds
-from payments.models import PaymentRecord
+from payments import aftersales as payment_aftersales
 from store import aftersales, categories, fulfilment, members, promotions, sharing
-from store import services as sales
 from store.errors import UnknownSku
-from store.shop_errors import InvalidAfterSale
 from store.shop_models import AfterSaleRequest, MemberLevel, SkuLevelPrice
 
 blp = Blueprint("shop_admin", __name__, url_prefix="/api", description="商城管理 The shop for staff")
@@ -271,34 +268,10 @@ def approve_aftersale(data: dict[str, Any], request_id: int) -> Any:
     """同意退款 Approve: the amount goes back the way it was paid (WeChat refund, or to the balance).
 
     With `goods_returned` the request's units go back to stock first (退货退款)."""
-    staff = current_user()
-    with transaction():
-        req = aftersales.decide(request_id, approve=True, staff_id=staff.id, note=data["note"])
-        audit.record(
-            staff.id,
-            "aftersale.approve",
-            "aftersale",
-            req.id,
-            amount_fen=req.amount_fen,
-            goods_returned=data["goods_returned"],
-        )
-        if data["goods_returned"]:
-            sales.return_goods(req.order_id, json.loads(req.lines), reference=f"aftersale:{req.id}")
-        order = Order.get_by_id(req.order_id)
-        wechat_paid = (
-            PaymentRecord.select()
-            .where((PaymentRecord.order == order.id) & (PaymentRecord.outcome == "captured"))
-            .exists()
-        )
-        if wechat_paid:
-            refunds.request_refund(
-                order.id, req.amount_fen, requested_by=staff.id
-            )  # completes on WeChat's word
-        elif order.paid_fen:
-            sales.refund_order(order.id, req.amount_fen, reference=f"aftersale:{req.id}")
-        else:
-            raise InvalidAfterSale(details={"order_id": order.id, "paid_fen": 0})
-    return _json(aftersales.as_dict(AfterSaleRequest.get_by_id(request_id)))
+    req = payment_aftersales.approve(
+        request_id, staff_id=current_user().id, note=data["note"], goods_returned=data["goods_returned"]
+    )
+    return _json(aftersales.as_dict(req))
 
 
 @blp.route("/aftersales/<int:request_id>/reject", methods=["POST"])

@@ -23,7 +23,8 @@ from backend.ledger import chart
 from backend.ledger.services import Cr, Dr, post_entry
 from payments import wechat
 from payments.errors import InvalidRefundAmount, NoWechatPayment, RefundTooLarge
-from payments.models import WECHAT_METHODS, PaymentRecord, RefundRecord
+from payments.models import PaymentRecord, RefundRecord
+from payments.services import captured_wechat_payments
 from store import services as sales
 from store.errors import OrderNotFound
 
@@ -80,16 +81,7 @@ def request_refund(
     with transaction():
         if Order.get_or_none(Order.id == order_id) is None:
             raise OrderNotFound(details={"order_id": order_id})
-        payment = locked(
-            PaymentRecord.select()
-            .where(
-                (PaymentRecord.order == order_id)
-                & (PaymentRecord.method.in_(WECHAT_METHODS))
-                & (PaymentRecord.status == "succeeded")
-                & (PaymentRecord.outcome == "captured")
-            )
-            .order_by(PaymentRecord.id)
-        ).first()
+        payment = locked(captured_wechat_payments(order_id).order_by(PaymentRecord.id)).first()
         if payment is None:
             raise NoWechatPayment(details={"order_id": order_id})
         order = Order.get_by_id(order_id)

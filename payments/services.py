@@ -420,17 +420,21 @@ def mark_ended(record_id: int, status: str, why: str = "") -> None:
 # ---------------------------------------------------------------- cancel
 
 
+def captured_wechat_payments(order_id: int) -> Any:
+    """The order's WeChat Pay payments whose money the order took (not a late payment held and
+    refunded, and never cash or a transfer, which also have records). The one definition of "paid
+    through WeChat": its refunds must go back through WeChat."""
+    return PaymentRecord.select().where(
+        (PaymentRecord.order == order_id)
+        & (PaymentRecord.method.in_(WECHAT_METHODS))
+        & (PaymentRecord.status == "succeeded")
+        & (PaymentRecord.outcome == "captured")
+    )
+
+
 def paid_with_wechat(order_id: int) -> bool:
     """Whether WeChat Pay money came in for this order (its refunds must go back through WeChat)."""
-    return (
-        PaymentRecord.select()
-        .where(
-            (PaymentRecord.order == order_id)
-            & (PaymentRecord.method.in_(WECHAT_METHODS))
-            & (PaymentRecord.status == "succeeded")
-        )
-        .exists()
-    )
+    return bool(captured_wechat_payments(order_id).exists())
 
 
 def cancel_order(order_id: int) -> Order:

@@ -4,7 +4,8 @@
     capture_payment    -> order paid, invoice posted and settled, voucher Dr money / Cr 5001, 2221
     sell_on_account    -> order on account, stock reserved, open invoice due after terms,
                           voucher Dr 1122 / Cr 5001, 2221 (credit limit checked in SQL)
-    counter_cash_sale  -> place_order + capture_payment(cash) as one event at the counter
+    counter_cash_sale  -> place_order + capture_payment(cash) + fulfil_order as one event at the
+                          counter (or without the fulfil, when the goods are delivered later)
     fulfil_order       -> stock issued at moving-average cost, voucher Dr 5401 / Cr 1405
     cancel_order       -> reservation released (and an on-account invoice credited)
     refund_order       -> money, receivables and (on a full refund) stock reversed
@@ -161,9 +162,10 @@ def _create_order(
     status: str,
     warehouse_id: int | None,
     placed_by: int | None,
-) -> tuple[Order, list[Want]]:
-    """Price the lines on the server (a snapshot) and write the order. Returns it with the stock it
-    needs, which the caller reserves with `_reserve` as the last write of its event (see there)."""
+) -> tuple[Order, list[OrderLine], list[Want]]:
+    """Price the lines on the server (a snapshot) and write the order. Returns it with its lines (as
+    the insert returned them, also kept on the order for the response) and the stock it needs, which
+    the caller reserves with `_reserve` as the last write of its event (see there)."""
     if channel not in CHANNELS:
         raise InvalidTransition(
             f"Unknown channel {channel!r}", f"未知渠道 {channel}", code="invalid_channel", status=422
@@ -203,12 +205,13 @@ def _create_order(
             "now": clock.now(),
         }
     )
-    order.written_lines = _INSERT_LINES.rows(
+    lines = _INSERT_LINES.rows(
         {(n, column): row[column] for n, row in enumerate(rows) for column in _LINE_COLUMNS}
         | {"order": order.id},
         len(rows),
     )
-    return order, [Want(r["sku"], warehouse.id, r["quantity"]) for r in rows]
+    order.written_lines = lines
+    return order, lines, [Want(r["sku"], warehouse.id, r["quantity"]) for r in rows]
 
 
 def _reserve(order: Order, wants: list[Want]) -> None:
@@ -247,7 +250,7 @@ def place_order(
     """An order waiting for payment; its stock is reserved now (InsufficientStock otherwise)."""
     with transaction():
         customer = _customer(customer_id)
-        order, wants = _create_order(
+        order, _, wants = _create_order(
             customer,
             items,
             channel=channel,
@@ -270,7 +273,7 @@ def sell_on_account(
     """A sale on credit: reserved stock, an open invoice due after the customer's terms, Dr 1122."""
     with transaction():
         customer = _customer(customer_id)
-        order, wants = _create_order(
+        order, _, wants = _create_order(
             customer,
             items,
             channel=channel,
@@ -330,7 +333,6 @@ def _capture(
         reference,
         direction="in",
         order_id=order.id,
-        looked_up=True,
     )
     if not created:
         return order
@@ -359,16 +361,19 @@ def counter_cash_sale(
     method: str = "cash",
     warehouse_id: int | None = None,
     placed_by: int | None = None,
+    deliver_later: bool = False,
 ) -> Order:
-    """Bill and collect at the counter in one event: place the order and capture its full amount.
+    """Bill, collect and hand over at the counter in one event: the order is placed, its full amount
+    captured, and the goods leave at moving-average cost with their COGS (Dr 5401 / Cr 1405).
+    `deliver_later`: the goods stay reserved for a later `fulfil_order`, as for any paid order.
 
     The order is created by this transaction, so nobody else can see it, let alone lock it: it is
-    captured as it stands, without being read back.
+    captured and handed over as it stands, without being read back.
     """
     receivables.check_method(method)
     with transaction():
         customer = _customer(customer_id)
-        order, wants = _create_order(
+        order, lines, wants = _create_order(
             customer,
             items,
             channel="counter",
@@ -377,9 +382,29 @@ def counter_cash_sale(
             placed_by=placed_by,
         )
         paid = _capture(order, order.total_fen, method, reference, customer)
-        _reserve(paid, wants)
-        paid.written_lines = order.written_lines
+        if deliver_later:
+            _reserve(paid, wants)
+        else:
+            paid = _hand_over(paid, lines, wants, reserved=False)
+        paid.written_lines = lines
         return paid
+
+
+def _hand_over(order: Order, lines: Sequence[OrderLine], wants: list[Want], *, reserved: bool) -> Order:
+    """Issue the goods at moving-average cost, keep each line's cost, post Dr 5401 / Cr 1405."""
+    costs = inventory.issue(wants, order_id=order.id, reference=f"order:{order.id}", reserved=reserved)
+    for line in lines:
+        OrderLine.update(cost_fen=costs[line.sku_id]).where(OrderLine.id == line.id).execute()
+    total_cost = sum(costs.values())
+    if total_cost:
+        post_entry(
+            "order.shipped",
+            [Dr(chart.COGS, total_cost), Cr(chart.INVENTORY, total_cost)],
+            memo=f"销售出库 订单 {order.id}",
+            source_type="order",
+            source_id=order.id,
+        )
+    return _set(order.id, status="shipped", shipped_at=clock.now())
 
 
 def fulfil_order(order_id: int) -> Order:
@@ -389,20 +414,7 @@ def fulfil_order(order_id: int) -> Order:
         if order.shipped_at is not None or order.status not in ("paid", "on_account", "partially_refunded"):
             why = "it must be paid first" if order.status == "pending_payment" else ""
             raise _refuse(order, "fulfil", why)
-        lines = list(order.lines)
-        costs = inventory.issue(_wants(order), order_id=order.id, reference=f"order:{order.id}")
-        for line in lines:
-            OrderLine.update(cost_fen=costs[line.sku_id]).where(OrderLine.id == line.id).execute()
-        total_cost = sum(costs.values())
-        if total_cost:
-            post_entry(
-                "order.shipped",
-                [Dr(chart.COGS, total_cost), Cr(chart.INVENTORY, total_cost)],
-                memo=f"销售出库 订单 {order.id}",
-                source_type="order",
-                source_id=order.id,
-            )
-        return _set(order.id, status="shipped", shipped_at=clock.now())
+        return _hand_over(order, list(order.lines), _wants(order), reserved=True)
 
 
 def complete_order(order_id: int) -> Order:
@@ -638,8 +650,9 @@ def order_lines(order: Order) -> list[OrderLine]:
     An order created in this request carries the lines its insert returned (`written_lines`), so
     the response needs no second read of what was just written.
     """
-    written = order.__dict__.get("written_lines")
-    return list(written) if written is not None else _LINES_OF_ORDER.rows({"order": order.id})
+    if order.written_lines is not None:
+        return list(order.written_lines)
+    return _LINES_OF_ORDER.rows({"order": order.id})
 
 
 def orders_of_customer(customer_id: int) -> Any:

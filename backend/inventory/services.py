@@ -97,14 +97,7 @@ def reserve(wants: Iterable[Want], *, order_id: int | None, reference: str = "")
         for want in merged:
             values = {"sku": want.sku_id, "warehouse": want.warehouse_id, "quantity": want.quantity}
             if _RESERVE.execute(values).rowcount != 1:
-                raise InsufficientStock(
-                    details={
-                        "sku_id": want.sku_id,
-                        "warehouse_id": want.warehouse_id,
-                        "requested": want.quantity,
-                        "available": available(want.sku_id, want.warehouse_id),
-                    }
-                )
+                raise _short(want, available(want.sku_id, want.warehouse_id))
         _append_moves("reserve", merged, order_id, reference, reserved_sign=1)
 
 
@@ -123,9 +116,14 @@ def release(wants: Iterable[Want], *, order_id: int | None, reference: str = "")
         _append_moves("release", merged, order_id, reference, reserved_sign=-1)
 
 
-def issue(wants: Iterable[Want], *, order_id: int | None, reference: str = "") -> dict[int, int]:
-    """Take reserved stock out of the warehouse at moving-average cost.
+def issue(
+    wants: Iterable[Want], *, order_id: int | None, reference: str = "", reserved: bool = True
+) -> dict[int, int]:
+    """Take stock out of the warehouse at moving-average cost.
 
+    `reserved=True` (an order handed over after its reservation) takes reserved units; a shortage
+    there is a broken state. `reserved=False` (goods handed over the counter as they are sold) takes
+    available units in the same conditional way `reserve` does: InsufficientStock if short.
     Returns the cost in fen per SKU. The cost is value x quantity / on_hand rounded half up, so the
     last unit out carries the remainder and the level's value reaches exactly zero with its stock.
     """
@@ -137,12 +135,15 @@ def issue(wants: Iterable[Want], *, order_id: int | None, reference: str = "") -
             if is_postgres():  # SQLite's IMMEDIATE transaction already holds the write lock
                 query = query.for_update()
             level = query.first()
-            if level is None or level.reserved < want.quantity:
+            if reserved and (level is None or level.reserved < want.quantity):
                 raise StockStateBroken(details={"sku_id": want.sku_id, "order_id": order_id})
+            if not reserved and (level is None or level.on_hand - level.reserved < want.quantity):
+                raise _short(want, 0 if level is None else level.on_hand - level.reserved)
+            taken = want.quantity if reserved else 0
             cost = round_half_up_div(level.value_fen * want.quantity, level.on_hand)
             StockLevel.update(
                 on_hand=StockLevel.on_hand - want.quantity,
-                reserved=StockLevel.reserved - want.quantity,
+                reserved=StockLevel.reserved - taken,
                 value_fen=StockLevel.value_fen - cost,
             ).where(StockLevel.id == level.id).execute()
             StockMove.insert(
@@ -150,13 +151,24 @@ def issue(wants: Iterable[Want], *, order_id: int | None, reference: str = "") -
                 warehouse=want.warehouse_id,
                 kind="issue",
                 on_hand_delta=-want.quantity,
-                reserved_delta=-want.quantity,
+                reserved_delta=-taken,
                 value_delta_fen=-cost,
                 order_id=order_id,
                 reference=reference,
             ).execute()
             costs[want.sku_id] = costs.get(want.sku_id, 0) + cost
     return costs
+
+
+def _short(want: Want, available_now: int) -> InsufficientStock:
+    return InsufficientStock(
+        details={
+            "sku_id": want.sku_id,
+            "warehouse_id": want.warehouse_id,
+            "requested": want.quantity,
+            "available": available_now,
+        }
+    )
 
 
 def return_to_stock(

@@ -109,8 +109,9 @@ class Order(BaseModel):
     closed_at = pw.DateTimeField(null=True)  # cancelled, refunded or completed
     # Points and coupons taken off at checkout (store/checkout.py); total_fen is after it.
     discount_fen = pw.BigIntegerField(default=0)
-    # Not a column: on an order created in this request, the lines its insert returned.
-    written_lines: list[OrderLine]
+    # Not a column: on an order created in this request, the lines its insert returned (so the
+    # response needs no second read); None on an order read from the database.
+    written_lines: list[OrderLine] | None = None
 
     class Meta:
         table_name = "sales_order"  # "order" is reserved in SQL

@@ -117,31 +117,28 @@ def record_money(
     *,
     direction: str,
     order_id: int | None,
-    looked_up: bool = False,
 ) -> tuple[Payment, bool]:
     """Insert a payment row unique by reference. Returns (payment, created); a twin returns the first.
 
-    `looked_up=True`: the caller has just checked the reference is unused (saves a query per sale).
+    The insert comes first (ON CONFLICT DO NOTHING: no savepoint, no read in the common case); only
+    a reference already taken is read back, to tell the same payment from a reused reference.
     """
     check_amount(amount_fen)
     check_method(method)
-    existing = None if looked_up else Payment.get_or_none(Payment.reference == reference)
-    if existing is None:
-        # ON CONFLICT DO NOTHING: a concurrent twin's row wins quietly, without a savepoint.
-        rows = _INSERT_PAYMENT.rows(
-            {
-                "customer": customer_id,
-                "order": order_id,
-                "direction": direction,
-                "method": method,
-                "amount": amount_fen,
-                "reference": reference,
-                "now": clock.now(),
-            }
-        )
-        if rows:
-            return rows[0], True
-        existing = Payment.get(Payment.reference == reference)
+    rows = _INSERT_PAYMENT.rows(
+        {
+            "customer": customer_id,
+            "order": order_id,
+            "direction": direction,
+            "method": method,
+            "amount": amount_fen,
+            "reference": reference,
+            "now": clock.now(),
+        }
+    )
+    if rows:
+        return rows[0], True
+    existing = Payment.get(Payment.reference == reference)
     same = (
         existing.customer_id == customer_id
         and existing.order_id == order_id

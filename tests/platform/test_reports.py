@@ -26,8 +26,7 @@ def _shop():
 
 def test_the_owner_sees_the_days_sales_margin_aging_and_alerts(client, make_user, login):
     warehouse, tea, black, dealer = _shop()
-    cash = counter_cash_sale(None, [(tea.id, 2)], reference="c1")  # 2260 incl. 260 VAT
-    fulfil_order(cash.id)  # COGS 2 x 700
+    cash = counter_cash_sale(None, [(tea.id, 2)], reference="c1")  # 2260 incl. 260 VAT, COGS 2 x 700
     refund_order(cash.id, 1130, reference="r1")  # half back: revenue -1000, VAT -130
     credit = sell_on_account(dealer.id, [(black.id, 4)], channel="distributor")  # 2260 on 30 days
     fulfil_order(credit.id)  # COGS 4 x 300

@@ -21,8 +21,9 @@ def _level(shop: Any) -> tuple[int, int, int]:
 
 
 def test_returns_bring_stock_and_cost_back_and_a_full_refund_does_not_return_twice(shop: Any) -> None:
-    order = sales.counter_cash_sale(None, [(shop.sku.id, 3)], reference="cash-1")  # 3 x 1130, cost 700 each
-    sales.fulfil_order(order.id)
+    order = sales.counter_cash_sale(
+        None, [(shop.sku.id, 3)], reference="cash-1"
+    )  # 3 x 1130, cost 700 each, handed over
     assert _level(shop) == (7, 0, 4900)
     (line,) = OrderLine.select().where(OrderLine.order == order.id)
 
@@ -49,7 +50,6 @@ def test_the_last_unit_back_takes_the_cost_left_to_the_fen(shop: Any) -> None:
 
     receive_purchase(shop.sku.id, shop.warehouse.id, 1, 701, reference="PO-odd")  # average now 700.09…
     order = sales.counter_cash_sale(None, [(shop.sku.id, 3)], reference="cash-2")
-    sales.fulfil_order(order.id)
     (line,) = OrderLine.select().where(OrderLine.order == order.id)
     cost = line.cost_fen
     for n in range(3):
@@ -60,7 +60,7 @@ def test_the_last_unit_back_takes_the_cost_left_to_the_fen(shop: Any) -> None:
 
 
 def test_returns_that_cannot_be_change_nothing(shop: Any, unchanged: Any) -> None:
-    unshipped = sales.counter_cash_sale(None, [(shop.sku.id, 2)], reference="cash-3")
+    unshipped = sales.counter_cash_sale(None, [(shop.sku.id, 2)], reference="cash-3", deliver_later=True)
     (line,) = OrderLine.select().where(OrderLine.order == unshipped.id)
     with unchanged(), pytest.raises(InvalidTransition):
         sales.return_goods(unshipped.id, [{"line_id": line.id, "quantity": 1}], reference="early")
@@ -78,7 +78,6 @@ def test_returns_that_cannot_be_change_nothing(shop: Any, unchanged: Any) -> Non
 
 def test_staff_return_goods_over_http(client: Any, shop: Any, make_user: Any, login: Any) -> None:
     order = sales.counter_cash_sale(None, [(shop.sku.id, 2)], reference="cash-4")
-    sales.fulfil_order(order.id)
     (line,) = OrderLine.select().where(OrderLine.order == order.id)
     staff = {**login(make_user("staff")), "Idempotency-Key": "return-1"}
     body = {"lines": [{"line_id": line.id, "quantity": 1}]}

@@ -73,6 +73,8 @@ def test_counter_sale_over_http(client: Any, staff: dict[str, str], catalog_ids:
     assert (wrong.status_code, wrong.json["error"]["code"]) == (409, "amount_mismatch")
     paid = post(client, f"/api/orders/{order['id']}/cash-payment", staff, {"amount_fen": 2260})
     assert (paid.status_code, paid.json["status"], paid.json["paid_fen"]) == (200, "paid", 2260)
+    # Cash taken for an order has a payment record with a status, like every other way money comes in.
+    assert _records(order["id"]) == [("cash", "succeeded", "captured", 2260)]
     assert voucher(order["id"], "order.paid") == [("1001", 2260, 0), ("5001", 0, 2000), ("2221", 0, 260)]
 
     shipped = client.post(f"/api/orders/{order['id']}/fulfil", headers=staff)
@@ -89,7 +91,13 @@ def test_one_step_counter_sale_and_refund(
     sale = post(
         client, "/api/counter-sales", staff, {"items": [{"sku_id": catalog_ids["sku"], "quantity": 1}]}
     )
-    assert (sale.status_code, sale.json["status"], sale.json["paid_fen"]) == (201, "paid", 1130)
+    assert (sale.status_code, sale.json["status"], sale.json["paid_fen"]) == (201, "shipped", 1130)
+    assert [(line["sku_id"], line["quantity"]) for line in sale.json["lines"]] == [(catalog_ids["sku"], 1)]
+    # Handed over at the counter: stock out at 700 and its cost booked in the same event.
+    assert voucher(sale.json["id"], "order.shipped") == [("5401", 700, 0), ("1405", 0, 700)]
+    assert _levels(client, staff, catalog_ids) == [(9, 0, 6300)]
+    # The cash has its payment record like any other money taken.
+    assert _records(sale.json["id"]) == [("cash", "succeeded", "captured", 1130)]
     too_much = post(client, f"/api/orders/{sale.json['id']}/refunds", staff, {"amount_fen": 1131})
     assert (too_much.status_code, too_much.json["error"]["code"]) == (409, "refund_exceeds_paid")
     refunded = post(client, f"/api/orders/{sale.json['id']}/refunds", staff, {})
@@ -98,7 +106,42 @@ def test_one_step_counter_sale_and_refund(
         "refunded",
         1130,
     )
+    assert _levels(client, staff, catalog_ids) == [(10, 0, 7000)]  # the full refund took the goods back
     assert breaks() == []
+
+
+def test_a_counter_sale_delivered_later_stays_reserved(
+    client: Any, staff: dict[str, str], catalog_ids: dict[str, int]
+) -> None:
+    sale = post(
+        client,
+        "/api/counter-sales",
+        staff,
+        {"items": [{"sku_id": catalog_ids["sku"], "quantity": 2}], "deliver_later": True},
+    )
+    assert (sale.status_code, sale.json["status"], sale.json["paid_fen"]) == (201, "paid", 2260)
+    assert not JournalEntry.select().where(JournalEntry.event == "order.shipped").exists()
+    assert _levels(client, staff, catalog_ids) == [(10, 2, 7000)]
+    assert _records(sale.json["id"]) == [("cash", "succeeded", "captured", 2260)]
+    shipped = client.post(f"/api/orders/{sale.json['id']}/fulfil", headers=staff)
+    assert (shipped.status_code, shipped.json["status"]) == (200, "shipped")
+    assert voucher(sale.json["id"], "order.shipped") == [("5401", 1400, 0), ("1405", 0, 1400)]
+    assert _levels(client, staff, catalog_ids) == [(8, 0, 5600)]
+    assert breaks() == []
+
+
+def _levels(client: Any, staff: dict[str, str], catalog_ids: dict[str, int]) -> list[tuple[int, int, int]]:
+    levels = client.get(f"/api/stock-levels?sku_id={catalog_ids['sku']}", headers=staff).json["items"]
+    return [(lv["on_hand"], lv["reserved"], lv["value_fen"]) for lv in levels]
+
+
+def _records(order_id: int) -> list[tuple[str, str, str, int]]:
+    from payments.models import PaymentRecord
+
+    return [
+        (r.method, r.status, r.outcome, r.amount_fen)
+        for r in PaymentRecord.select().where(PaymentRecord.order == order_id).order_by(PaymentRecord.id)
+    ]
 
 
 def test_client_prices_are_refused(client: Any, staff: dict[str, str], catalog_ids: dict[str, int]) -> None:
@@ -151,7 +194,6 @@ def test_out_of_order_events_over_http(
     sale = post(
         client, "/api/counter-sales", staff, {"items": [{"sku_id": catalog_ids["sku"], "quantity": 1}]}
     ).json
-    client.post(f"/api/orders/{sale['id']}/fulfil", headers=staff)
     late = client.post(f"/api/orders/{sale['id']}/cancel", headers=staff)
     assert (late.status_code, late.json["error"]["code"]) == (409, "invalid_transition")
     assert client.get(f"/api/orders/{sale['id']}", headers=staff).json["status"] == "shipped"

@@ -58,7 +58,10 @@ def test_stock_can_never_go_negative_in_the_database(shop: Any, unchanged: Any) 
 
 
 def test_check_is_clean_after_a_day_of_trading(shop: Any, settings: Any) -> None:
-    sales.fulfil_order(sales.counter_cash_sale(None, [(shop.sku.id, 2)], reference="A").id)
+    sales.counter_cash_sale(None, [(shop.sku.id, 2)], reference="A")  # handed over
+    sales.fulfil_order(
+        sales.counter_cash_sale(None, [(shop.sku.id, 1)], reference="L", deliver_later=True).id
+    )
     sales.sell_on_account(shop.distributor.id, [(shop.sku2.id, 3)], channel="distributor")
     sales.refund_order(sales.counter_cash_sale(None, [(shop.sku.id, 1)], reference="B").id, reference="RB")
     assert breaks() == []

@@ -12,7 +12,7 @@ from backend.inventory.errors import InsufficientStock, InvalidQuantity
 from backend.inventory.models import StockLevel, StockMove
 from backend.inventory.services import receive_purchase
 from backend.jobs.models import OutboxMessage
-from backend.kernel.models import Customer, Order
+from backend.kernel.models import Customer, Order, OrderLine
 from backend.ledger.models import JournalEntry
 from backend.ledger.services import account_balance, entry_lines
 from backend.receivables import services as receivables
@@ -61,27 +61,47 @@ def test_purchase_receipts_keep_a_moving_average_value(shop: Any) -> None:
     assert breaks() == []
 
 
-def test_counter_cash_sale_then_fulfil(shop: Any) -> None:
+def test_a_counter_cash_sale_hands_the_goods_over_in_the_same_event(shop: Any) -> None:
     order = sales.counter_cash_sale(None, [(shop.sku.id, 2)], reference="CASH-1", placed_by=None)
     assert (order.status, order.channel, order.total_fen, order.vat_fen, order.paid_fen) == (
-        "paid",
+        "shipped",
         "counter",
         2260,
         260,
         2260,
     )
+    assert order.shipped_at is not None and order.paid_at is not None
     assert vouchers(order, "order.paid") == [[("1001", 2260, 0), ("5001", 0, 2000), ("2221", 0, 260)]]
+    # 7000 fen for 10 units: 2 leave at 1400, in the sale's own transaction.
+    assert vouchers(order, "order.shipped") == [[("5401", 1400, 0), ("1405", 0, 1400)]]
     invoice = Invoice.get(Invoice.order == order.id)
     assert (invoice.amount_fen, invoice.open_fen) == (2260, 0)
     assert Customer.get_by_id(order.customer_id).kind == "walk_in"
     assert receivables.balance_of(order.customer_id) == 0
-    assert level(shop.sku, shop) == (10, 2, 7000)
+    assert level(shop.sku, shop) == (8, 0, 5600)
+    moves = [
+        (m.kind, m.on_hand_delta, m.reserved_delta, m.value_delta_fen)
+        for m in StockMove.select().where(StockMove.order_id == order.id).order_by(StockMove.id)
+    ]
+    assert moves == [("issue", -2, 0, -1400)]
+    assert [line.cost_fen for line in OrderLine.select().where(OrderLine.order == order.id)] == [1400]
     # A walk-in buyer has nobody to send a receipt to: no outbox row, no job after commit.
     assert OutboxMessage.select().where(OutboxMessage.job == "order.paid_receipt").count() == 0
+    with pytest.raises(InvalidTransition):
+        sales.fulfil_order(order.id)  # already handed over
+    assert sales.complete_order(order.id).status == "completed"
+    assert breaks() == []
+
+
+def test_a_counter_cash_sale_delivered_later_stays_reserved_until_fulfilled(shop: Any) -> None:
+    order = sales.counter_cash_sale(None, [(shop.sku.id, 2)], reference="CASH-1", deliver_later=True)
+    assert (order.status, order.paid_fen, order.shipped_at) == ("paid", 2260, None)
+    assert vouchers(order, "order.paid") == [[("1001", 2260, 0), ("5001", 0, 2000), ("2221", 0, 260)]]
+    assert vouchers(order, "order.shipped") == []
+    assert level(shop.sku, shop) == (10, 2, 7000)
 
     shipped = sales.fulfil_order(order.id)
     assert shipped.status == "shipped"
-    # 7000 fen for 10 units: 2 leave at 1400.
     assert vouchers(order, "order.shipped") == [[("5401", 1400, 0), ("1405", 0, 1400)]]
     assert level(shop.sku, shop) == (8, 0, 5600)
     moves = [
@@ -89,8 +109,14 @@ def test_counter_cash_sale_then_fulfil(shop: Any) -> None:
         for m in StockMove.select().where(StockMove.order_id == order.id).order_by(StockMove.id)
     ]
     assert moves == [("reserve", 0, 2, 0), ("issue", -2, -2, -1400)]
-    assert sales.complete_order(order.id).status == "completed"
     assert breaks() == []
+
+
+def test_a_counter_sale_short_of_stock_changes_nothing(shop: Any) -> None:
+    before = (level(shop.sku, shop), Order.select().count(), Payment.select().count())
+    with pytest.raises(InsufficientStock):
+        sales.counter_cash_sale(None, [(shop.sku.id, 11)], reference="SHORT")
+    assert (level(shop.sku, shop), Order.select().count(), Payment.select().count()) == before
 
 
 def test_issue_at_moving_average_hands_out_the_remainder(shop: Any) -> None:
@@ -101,7 +127,6 @@ def test_issue_at_moving_average_hands_out_the_remainder(shop: Any) -> None:
     costs = []
     for n in range(3):
         order = sales.counter_cash_sale(None, [(sku.id, 1)], reference=f"R{n}")
-        sales.fulfil_order(order.id)
         costs.append(vouchers(order, "order.shipped")[0][0][1])
     assert costs == [333, 334, 333]
     assert level(sku, shop) == (0, 0, 0)
@@ -209,7 +234,7 @@ def test_cancel_on_account_credits_the_invoice(shop: Any) -> None:
 
 
 def test_full_refund_before_shipping(shop: Any, unchanged: Any) -> None:
-    order = sales.counter_cash_sale(shop.member.id, [(shop.sku.id, 2)], reference="C-1")
+    order = sales.counter_cash_sale(shop.member.id, [(shop.sku.id, 2)], reference="C-1", deliver_later=True)
     with unchanged(), pytest.raises(RefundExceedsPaid) as caught:
         sales.refund_order(order.id, 2261, reference="RF-0")
     assert caught.value.details == {"amount_fen": 2261, "refundable_fen": 2260}
@@ -225,8 +250,7 @@ def test_full_refund_before_shipping(shop: Any, unchanged: Any) -> None:
 
 
 def test_refund_after_shipping_returns_goods_at_issue_cost(shop: Any) -> None:
-    order = sales.counter_cash_sale(None, [(shop.sku.id, 2)], reference="C-2")
-    sales.fulfil_order(order.id)
+    order = sales.counter_cash_sale(None, [(shop.sku.id, 2)], reference="C-2")  # handed over
     receive_purchase(shop.sku.id, shop.warehouse.id, 2, 1000)  # the average moves on: 8@700 + 2@1000
     assert level(shop.sku, shop) == (10, 0, 7600)
     sales.refund_order(order.id, reference="RF-3")
@@ -237,7 +261,7 @@ def test_refund_after_shipping_returns_goods_at_issue_cost(shop: Any) -> None:
 
 
 def test_partial_refunds_split_vat_and_the_last_one_reverses_stock(shop: Any) -> None:
-    order = sales.counter_cash_sale(None, [(shop.sku.id, 2)], reference="C-3")
+    order = sales.counter_cash_sale(None, [(shop.sku.id, 2)], reference="C-3", deliver_later=True)
     first = sales.refund_order(order.id, 1000, reference="RF-4")
     assert (first.status, first.refunded_fen, first.refunded_vat_fen) == ("partially_refunded", 1000, 115)
     assert level(shop.sku, shop) == (10, 2, 7000)  # stock stays with a partial refund
@@ -287,8 +311,7 @@ def test_events_out_of_order_change_nothing(shop: Any, unchanged: Any) -> None:
     with unchanged(), pytest.raises(InvalidTransition) as caught:
         sales.fulfil_order(pending.id)  # fulfil before pay
     assert caught.value.code == "invalid_transition" and caught.value.status == 409
-    paid = sales.counter_cash_sale(None, [(shop.sku.id, 1)], reference="C-9")
-    sales.fulfil_order(paid.id)
+    paid = sales.counter_cash_sale(None, [(shop.sku.id, 1)], reference="C-9")  # handed over
     with unchanged(), pytest.raises(InvalidTransition):
         sales.cancel_order(paid.id)  # cancel after shipping
     with unchanged(), pytest.raises(InvalidTransition):
