@@ -12,6 +12,9 @@ from backend import runtime
 from backend.config import Settings, load_settings
 from backend.db import db
 
+# Where the WeChat simulator is mounted when one is given (demo and tests).
+SANDBOX_MOUNT = "/sandbox"
+
 
 def create_app(config: Settings | Mapping[str, Any] | None = None, *, sandbox: Any = None) -> Flask:
     """Build the WSGI app.
@@ -46,6 +49,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, sandbox: A
     if sandbox is not None:
         from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-        app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/sandbox": sandbox})  # type: ignore[method-assign]
+        from miniprogram_api.home import SANDBOX_MOUNT_KEY
+
+        app.extensions[SANDBOX_MOUNT_KEY] = SANDBOX_MOUNT
+        app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {SANDBOX_MOUNT: sandbox})  # type: ignore[method-assign]
     logging.getLogger("yecai").setLevel(logging.INFO)
     return app

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import errno
 import getpass
 import os
 import secrets
+import socket
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from backend.config import ConfigError, Settings, load_settings, require_secrets
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -120,9 +126,33 @@ def create_user(
     click.echo(f"created {role} #{user.id}")
 
 
-def _serve(app: Any, settings: Settings, host: str, port: int) -> None:
-    from werkzeug.serving import run_simple
+def _listen(host: str, port: int, retry: str) -> socket.socket:
+    """Take the port before anything else, so a busy port fails at once with the way out.
 
+    ``retry`` is the command to suggest, with ``{port}`` where the next port goes.
+    """
+    from werkzeug.serving import get_sockaddr, select_address_family
+
+    family = select_address_family(host, port)
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server would: TIME_WAIT is fine
+    try:
+        sock.bind(get_sockaddr(host, port, family))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            hint = retry.format(port=port + 1)
+            raise click.ClickException(f"端口 {port} 已被占用 / port {port} is in use: try `{hint}`")
+        raise click.ClickException(f"无法监听 / cannot listen on {host}:{port}: {exc.strerror}")
+    return sock
+
+
+def _serve(app: Any, settings: Settings, host: str, port: int, sock: socket.socket) -> None:
+    from werkzeug.serving import make_server
+
+    server = make_server(host, port, app, threaded=True, fd=sock.fileno())
+    sock.close()  # the server works on its own duplicate of the socket
     scheduler = None
     if not settings.uses_redis:
         from backend.jobs.schedule import InProcessScheduler
@@ -130,7 +160,8 @@ def _serve(app: Any, settings: Settings, host: str, port: int) -> None:
         scheduler = InProcessScheduler()
         scheduler.start()
     try:
-        run_simple(host, port, app, threaded=True, use_reloader=False)
+        server.log_startup()
+        server.serve_forever()
     finally:
         if scheduler:
             scheduler.stop()
@@ -138,7 +169,7 @@ def _serve(app: Any, settings: Settings, host: str, port: int) -> None:
 
 @main.command()
 @click.option("--host", default="127.0.0.1")
-@click.option("--port", default=8000, type=int)
+@click.option("--port", default=8000, type=int, show_default=True)
 def serve(host: str, port: int) -> None:
     """Run the app (single process). In production run gunicorn: see deploy/."""
     from backend import create_app
@@ -148,24 +179,49 @@ def serve(host: str, port: int) -> None:
         require_secrets(settings)
     except ConfigError as exc:
         raise click.ClickException(str(exc))
-    _serve(create_app(settings), settings, host, port)
+    sock = _listen(host, port, "yecai serve --port {port}")
+    _serve(create_app(settings), settings, host, port, sock)
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1")
-@click.option("--port", default=8000, type=int)
-@click.option("--instance", default="instance/demo", help="folder for the demo database and logins")
-def demo(host: str, port: int, instance: str) -> None:
-    """Start the whole product on the embedded default with demo data and the WeChat sandbox."""
+# Refunds stay "in progress" this long in the demo, so there is time to see them pending and
+# finish one from the payer page (WeChat itself takes seconds to days).
+DEMO_REFUND_SECONDS = 300.0
+DEMO_SANDBOX_FILE = "wechat-sandbox.json"
+
+
+@dataclass
+class Demo:
+    app: Flask
+    sandbox: Flask
+    settings: Settings
+    logins: dict[str, Any]
+    applied: list[str]
+
+
+def build_demo(instance: str, base: str, *, deliver_in_background: bool = True) -> Demo:
+    """The whole product on the embedded default: migrated database, demo data, and the WeChat
+    sandbox at ``/sandbox``, restored from (and saving to) the instance folder so a restart keeps
+    every earlier payment, refund and login."""
     from backend import create_app, demo, migrate
-    from payments.sandbox import create_sandbox_app, generate_credentials
+    from payments.sandbox import create_sandbox_app
+    from payments.sandbox.persistence import SandboxStore, SandboxStoreError
 
-    base = f"http://{host}:{port}"
-    credentials = generate_credentials()
+    instance_dir = Path(instance).resolve()
+    store = SandboxStore(instance_dir / DEMO_SANDBOX_FILE)
+    try:
+        credentials = store.credentials()
+        sandbox = create_sandbox_app(
+            credentials,
+            deliver_in_background=deliver_in_background,
+            refund_seconds=DEMO_REFUND_SECONDS,
+            store=store,
+        )
+    except SandboxStoreError as exc:
+        raise click.ClickException(str(exc))
     env = {**os.environ, **credentials.to_env()}
     settings = _settings(
         environ=env,
-        instance_dir=str(Path(instance).resolve()),
+        instance_dir=str(instance_dir),
         secret_key=os.environ.get("YECAI_SECRET_KEY") or secrets.token_urlsafe(32),
         wechat_api_base=f"{base}/sandbox/wx",
         wechatpay_base=f"{base}/sandbox/pay",
@@ -176,14 +232,33 @@ def demo(host: str, port: int, instance: str) -> None:
     applied = migrate.upgrade(database)
     logins = demo.load(settings.instance_dir)
     # The sandbox delivers payment notifications to our notify URL on WeChat's retry schedule.
-    app = create_app(settings, sandbox=create_sandbox_app(credentials, deliver_in_background=True))
-    click.echo(f"migrations applied: {', '.join(applied) or 'none (up to date)'}")
-    click.echo(f"yecai demo: {base}/api/docs  (WeChat sandbox at {base}/sandbox)")
+    app = create_app(settings, sandbox=sandbox)
+    return Demo(app, sandbox, settings, logins, applied)
+
+
+@main.command("demo")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8000, type=int, show_default=True)
+@click.option("--instance", default="instance/demo", help="folder for the demo database, logins and sandbox")
+def demo_command(host: str, port: int, instance: str) -> None:
+    """Start the whole product on the embedded default with demo data and the WeChat sandbox."""
+    from backend import demo
+
+    sock = _listen(host, port, "python3 dev.py demo --port {port}")
+    base = f"http://{host}:{port}"
+    built = build_demo(instance, base)
+    settings = built.settings
+    click.echo(f"migrations applied: {', '.join(built.applied) or 'none (up to date)'}")
+    click.echo(f"yecai demo: {base}/  (首页 start here)")
+    click.echo(f"  API docs 接口文档      {base}/api/docs")
+    click.echo(f"  payer page 付款页面    {base}/sandbox/payer")
     click.echo(f"database: {settings.database_url}")
-    for username, password in logins.items():
+    click.echo(f"WeChat sandbox state: {Path(settings.instance_dir) / DEMO_SANDBOX_FILE}")
+    click.echo(f"logins ({demo.logins_file(settings.instance_dir)}):")
+    for username, password in built.logins.items():
         click.echo(f"  login {username:12s} password {password}")
     click.echo(f"verify the books: YECAI_INSTANCE_DIR={instance} .venv/bin/yecai check")
-    _serve(app, settings, host, port)
+    _serve(built.app, settings, host, port, sock)
 
 
 @main.command()

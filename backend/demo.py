@@ -25,13 +25,14 @@ DEMO_ACCOUNTS = (
 )
 
 
-def _credentials_file(instance_dir: str) -> Path:
+def logins_file(instance_dir: str) -> Path:
+    """Where the demo keeps the passwords it generated."""
     return Path(instance_dir) / "demo-logins.json"
 
 
 def load(instance_dir: str) -> dict[str, Any]:
     """Create demo accounts (random passwords, kept in the instance folder) and run the seeders."""
-    path = _credentials_file(instance_dir)
+    path = logins_file(instance_dir)
     logins: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
     with transaction():
         for role, username, name, phone in DEMO_ACCOUNTS:

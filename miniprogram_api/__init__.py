@@ -10,6 +10,7 @@ from miniprogram_api import (
     auth,
     catalog,
     health,
+    home,
     orders,
     payments,
     receivables,
@@ -37,6 +38,7 @@ BLUEPRINTS = (
 
 def register(app: Flask) -> None:
     health.register(app)
+    home.register(app)
     api = api_module.configure(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from .app import create_sandbox_app
 from .clock import SandboxClock
 from .credentials import SandboxCredentials, generate_credentials
+from .persistence import SandboxStore, SandboxStoreError
 
 
 def serve(host: str = "127.0.0.1", port: int = 8090, credentials: SandboxCredentials | None = None) -> None:
@@ -32,4 +33,12 @@ def serve(host: str = "127.0.0.1", port: int = 8090, credentials: SandboxCredent
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
-__all__ = ["SandboxClock", "SandboxCredentials", "create_sandbox_app", "generate_credentials", "serve"]
+__all__ = [
+    "SandboxClock",
+    "SandboxCredentials",
+    "SandboxStore",
+    "SandboxStoreError",
+    "create_sandbox_app",
+    "generate_credentials",
+    "serve",
+]

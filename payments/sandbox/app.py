@@ -6,12 +6,13 @@ base URLs are ``<root>/wx`` (wechatpy) and ``<root>/pay`` (wechatpayv3 gateway).
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, url_for
 
-from . import control, miniprogram, pay
+from . import control, miniprogram, pay, payer
 from .clock import SandboxClock
 from .credentials import SandboxCredentials
 from .notify import DeliveryThread
+from .persistence import SandboxStore
 from .state import DEFAULT_REFUND_SECONDS, SandboxState
 
 
@@ -23,13 +24,16 @@ def create_sandbox_app(
     delivery_interval: float = 0.5,
     refund_seconds: float = DEFAULT_REFUND_SECONDS,
     codepay_notify_url: str | None = None,
+    store: SandboxStore | None = None,
 ) -> Flask:
-    """A fresh sandbox with its own in-memory state at ``app.extensions["wechat_sandbox"]``.
+    """A sandbox with its own in-memory state at ``app.extensions["wechat_sandbox"]``.
 
     ``deliver_in_background`` starts a daemon thread that sends due notifications (the
     demo wants this; tests leave it off and call ``deliver_due`` themselves). The thread
     is at ``app.extensions["wechat_sandbox_delivery"]``. ``codepay_notify_url`` is where
     payment-code charges are notified (WeChat itself sends none; off by default).
+    ``store`` (the demo's) starts from the state it saved and saves it after every request
+    and every delivery round that sent something; ``credentials`` must be the store's.
     """
     app = Flask("payments.sandbox")
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -40,6 +44,19 @@ def create_sandbox_app(
     app.register_blueprint(miniprogram.bp)
     app.register_blueprint(pay.bp)
     app.register_blueprint(control.bp)
+    app.register_blueprint(payer.bp)
+
+    def save() -> None:
+        if store is not None:
+            store.save(state)
+
+    if store is not None:
+        store.restore(state)
+
+        # Teardown runs before the server sends the body: the answer a client reads is on disk.
+        @app.teardown_request
+        def _save(_exc: BaseException | None) -> None:
+            save()
 
     @app.get("/")
     def index() -> Response:
@@ -49,11 +66,12 @@ def create_sandbox_app(
                 "appid": credentials.appid,
                 "mchid": credentials.mchid,
                 "wechatpay_public_key_id": credentials.wechatpay_public_key_id,
+                "payer_page": url_for("payer.page"),
             }
         )
 
     if deliver_in_background:
-        thread = DeliveryThread(state, delivery_interval)
+        thread = DeliveryThread(state, delivery_interval, on_sent=save if store is not None else None)
         app.extensions["wechat_sandbox_delivery"] = thread
         thread.start()
     return app

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -52,6 +53,21 @@ class SandboxClock:
             else:
                 self._offset += seconds
         return self.now()
+
+    def reading(self) -> dict[str, Any]:
+        """What a restarted sandbox needs to carry on from here (see ``resume``)."""
+        with self._lock:
+            return {"frozen": self._frozen, "value": self._value, "offset": self._offset}
+
+    def resume(self, reading: dict[str, Any]) -> None:
+        """Carry on from a saved ``reading`` without rewinding: a running clock keeps the lead it
+        had over real time, a frozen one at least the value it had."""
+        frozen, value, offset = bool(reading["frozen"]), float(reading["value"]), float(reading["offset"])
+        with self._lock:
+            if self._frozen:
+                self._value = max(self._value, value if frozen else time.time() + offset)
+            else:
+                self._offset = max(self._offset, value - time.time() if frozen else offset)
 
     def datetime(self) -> datetime:
         return datetime.fromtimestamp(self.now(), tz=CHINA_TZ)

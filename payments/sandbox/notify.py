@@ -14,6 +14,7 @@ import json
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -280,16 +281,21 @@ def deliver_due(state: SandboxState) -> list[DeliveryAttempt]:
 class DeliveryThread(threading.Thread):
     """Background delivery for the demo: polls ``deliver_due`` every ``interval`` seconds."""
 
-    def __init__(self, state: SandboxState, interval: float = 0.5) -> None:
+    def __init__(
+        self, state: SandboxState, interval: float = 0.5, on_sent: Callable[[], None] | None = None
+    ) -> None:
+        """``on_sent`` runs after every round that sent something (the demo saves the state then)."""
         super().__init__(name="wechat-sandbox-notify", daemon=True)
         self.state = state
         self.interval = interval
+        self.on_sent = on_sent
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         while not self._stop_event.wait(self.interval):
             try:
-                deliver_due(self.state)
+                if deliver_due(self.state) and self.on_sent is not None:
+                    self.on_sent()
             except Exception:  # keep delivering whatever one bad round did
                 log.exception("sandbox notification delivery failed")
 
