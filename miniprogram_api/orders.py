@@ -223,7 +223,7 @@ def cancel(order_id: int) -> Any:
     """取消订单 Cancel an order not yet paid or shipped: its reservation is released and any open
     WeChat Pay transaction for it is closed (a payment racing the cancel is refunded, never lost)."""
     _visible_order(order_id)
-    return payment_services.cancel_order(order_id)
+    return sales.cancel_order(order_id, actor_id=current_user().id)
 
 
 @blp.route("/orders/<int:order_id>/refunds", methods=["POST"])

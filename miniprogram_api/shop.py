@@ -38,6 +38,7 @@ from store import (
     stored_value,
 )
 from store import checkout as checkouts
+from store import services as sales
 from store.errors import OrderNotFound
 from store.shop_models import Checkout, Coupon, Shipment
 
@@ -507,7 +508,7 @@ def receive(order_id: int) -> Any:
 def cancel(order_id: int) -> Any:
     """取消订单 Cancel one of your unpaid orders: stock released, points and coupon back, WeChat closed."""
     _own_order(order_id)
-    return _json(order_dict(payments.cancel_order(order_id)))
+    return _json(order_dict(sales.cancel_order(order_id, actor_id=current_user().id)))
 
 
 # ---------------------------------------------------------------- after-sales

@@ -1,6 +1,6 @@
 """Unpaid mini-program orders are cancelled after a configurable time (periodic job
-`store.auto_cancel`), through `payments.services.cancel_order` so the open WeChat transaction is
-closed too. Stock is released and redeemed points and the coupon come back (the spine's cancel).
+`store.auto_cancel`), through the spine's one cancel, whose outbox message closes the open WeChat
+transaction too. Stock is released and redeemed points and the coupon come back (the spine's cancel).
 
 If the customer pays in the same instant, the close job learns ORDERPAID and the money is held and
 refunded as a late payment (payments/services.py), never lost.
@@ -14,7 +14,7 @@ import logging
 from backend import clock, runtime
 from backend.errors import DomainError
 from backend.kernel.models import Order
-from payments.services import cancel_order
+from store.services import cancel_order
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
 """Payment jobs. Each is safe to run twice: WeChat dedupes by out_trade_no / out_refund_no and our
 state changes are conditional on the state they start from.
 
-- payments.close_wechat_order (outbox, after a cancel): close the WeChat transaction;
+- order.cancelled (outbox, written by the spine's cancel): close the order's open WeChat transactions;
+- payments.close_wechat_order (outbox, an expired checkout): close one WeChat transaction;
 - payments.request_refund (outbox): ask WeChat for a refund;
 - settle_pending (periodic, schedule.py): the active query for payments whose notification never
   came and refunds still processing.
@@ -52,6 +53,22 @@ def sync_payment(record_id: int) -> str:
     elif trade_state == "REVOKED":
         mark_ended(record.id, "reversed")
     return trade_state
+
+
+@job("order.cancelled")
+def close_cancelled_orders_transactions(payload: dict[str, Any]) -> None:
+    """An order was cancelled: close each of its WeChat transactions still open."""
+    records = (
+        PaymentRecord.select(PaymentRecord.id)
+        .where(
+            (PaymentRecord.order == int(payload["order_id"]))
+            & (PaymentRecord.method.in_(WECHAT_METHODS))
+            & (PaymentRecord.status.in_(OPEN_STATUSES))
+        )
+        .order_by(PaymentRecord.id)
+    )
+    for record in list(records):
+        close_wechat_order({"payment_id": record.id})
 
 
 @job("payments.close_wechat_order")

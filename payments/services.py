@@ -1,5 +1,6 @@
-"""Payment verbs: start a WeChat checkout, settle a payment WeChat says succeeded, cancel an order
-together with its open WeChat transactions.
+"""Payment verbs: start a WeChat checkout, settle a payment WeChat says succeeded, tell whether an
+order was paid through WeChat. (Cancelling is the spine's `store.services.cancel_order`; its
+outbox message has payments/jobs.py close the order's open WeChat transactions.)
 
 Lock order, everywhere in this package: payment record, then refund record, then the spine's order
 (which `store.services` locks itself). Keeping one order means two events never deadlock.
@@ -417,7 +418,7 @@ def mark_ended(record_id: int, status: str, why: str = "") -> None:
             _touch(record_id, status=status, closed_at=clock.now(), last_error=why[:255])
 
 
-# ---------------------------------------------------------------- cancel
+# ---------------------------------------------------------------- paid through WeChat
 
 
 def captured_wechat_payments(order_id: int) -> Any:
@@ -435,32 +436,3 @@ def captured_wechat_payments(order_id: int) -> Any:
 def paid_with_wechat(order_id: int) -> bool:
     """Whether WeChat Pay money came in for this order (its refunds must go back through WeChat)."""
     return bool(captured_wechat_payments(order_id).exists())
-
-
-def cancel_order(order_id: int) -> Order:
-    """Cancel an unpaid order and close its open WeChat transactions after commit.
-
-    store/ must not import payments, so the HTTP cancel of an order that may have WeChat payments
-    comes here. If the customer pays in the same instant, the close job learns ORDERPAID and the
-    payment is settled as a late payment (held and refunded), never lost.
-    """
-    with transaction():
-        records = list(
-            locked(
-                PaymentRecord.select()
-                .where(
-                    (PaymentRecord.order == order_id)
-                    & (PaymentRecord.method.in_(WECHAT_METHODS))
-                    & (PaymentRecord.status.in_(OPEN_STATUSES))
-                )
-                .order_by(PaymentRecord.id)
-            )
-        )
-        order = sales.cancel_order(order_id)
-        for record in records:
-            enqueue(
-                "payments.close_wechat_order",
-                {"payment_id": record.id},
-                dedupe_key=f"payments.close:{record.out_trade_no}",
-            )
-        return order

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from backend import clock
+from backend import audit, clock
 from backend.db import Param, Prepared, is_postgres, transaction
 from backend.inventory import services as inventory
 from backend.inventory.models import StockMove
@@ -426,8 +426,14 @@ def complete_order(order_id: int) -> Order:
         return _set(order.id, status="completed", closed_at=clock.now())
 
 
-def cancel_order(order_id: int) -> Order:
-    """Release the reservation. An unpaid on-account order also gets its invoice credited in full."""
+def cancel_order(order_id: int, *, actor_id: int | None = None) -> Order:
+    """Release the reservation. An unpaid on-account order also gets its invoice credited in full.
+
+    The one cancel, for every caller (customer, staff, the auto-cancel job). Its outbox message
+    `order.cancelled` lets payments close the order's open WeChat transactions after commit; a
+    customer paying in that instant is settled as a late payment (held and refunded), never lost.
+    `actor_id`: who cancelled, for the audit log (None: the system).
+    """
     with transaction():
         order = _locked_order(order_id)
         if order.shipped_at is not None or order.status not in ("pending_payment", "on_account"):
@@ -451,6 +457,16 @@ def cancel_order(order_id: int) -> Order:
             )
         inventory.release(_wants(order), order_id=order.id, reference=f"order:{order.id}")
         benefits.on_cancelled(order)  # redeemed points and the coupon come back
+        enqueue("order.cancelled", {"order_id": order.id}, dedupe_key=f"order.cancelled:{order.id}")
+        audit.record(
+            actor_id,
+            "order.cancel",
+            "order",
+            order.id,
+            status=order.status,
+            total_fen=order.total_fen,
+            channel=order.channel,
+        )
         return _set(order.id, status="cancelled", closed_at=clock.now())
 
 

@@ -162,3 +162,19 @@ def order_entries(order_id: int) -> list[tuple[str, list[tuple[str, int, int]]]]
         .where((JournalEntry.source_type == "order") & (JournalEntry.source_id == order_id))
         .order_by(JournalEntry.id)
     ]
+
+
+def cancel_before_wechat_hears(order_id: int) -> None:
+    """Cancel an order while its WeChat close job does not get through (WeChat unreachable for a
+    moment), so the customer can still pay: the race the late-payment rules are for. The close
+    attempt changes nothing; any later retry finds the payment settled."""
+    from backend.jobs import registry
+    from store import services as sales
+
+    handlers = registry._handlers
+    real = handlers["order.cancelled"]
+    handlers["order.cancelled"] = lambda payload: None
+    try:
+        sales.cancel_order(order_id)
+    finally:
+        handlers["order.cancelled"] = real

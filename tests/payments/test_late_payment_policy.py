@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.payments.conftest import checks_clean, order_entries
+from tests.payments.conftest import cancel_before_wechat_hears, checks_clean, order_entries
 from tests.payments.test_settlement import _checkout
 
 
@@ -27,7 +27,7 @@ def test_with_reserve_again_a_late_payment_reopens_the_order_if_the_stock_is_sti
     buyer = wechat_buyer()
     order_id = place(buyer, [(shop.sku.id, 3)])
     out_trade_no, prepay_id = _checkout(client, buyer, order_id)
-    sales.cancel_order(order_id)
+    cancel_before_wechat_hears(order_id)
     if not stock_left:  # someone else buys 8 of the 10 meanwhile
         sales.counter_cash_sale(None, [(shop.sku.id, 8)], reference="walk-in")
     wechat_sandbox.approve(prepay_id, buyer.openid)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import journal_entries as _entries
-from tests.payments.conftest import checks_clean, order_entries
+from tests.payments.conftest import cancel_before_wechat_hears, checks_clean, order_entries
 
 
 def _checkout(client, buyer, order_id):
@@ -90,13 +90,12 @@ def test_a_late_payment_for_a_cancelled_order_is_held_and_refunded(
     from backend.ledger.services import account_balance
     from backend.receivables.models import Payment
     from payments.models import PaymentRecord, RefundRecord
-    from store import services as sales
 
     sb = wechat_sandbox
     buyer = wechat_buyer()
     order_id = place(buyer, [(shop.sku.id, 1)])
     out_trade_no, prepay_id = _checkout(client, buyer, order_id)
-    sales.cancel_order(order_id)  # e.g. the spine's own cancel, which knows nothing of WeChat
+    cancel_before_wechat_hears(order_id)
     sb.approve(prepay_id, buyer.openid)  # the customer pays anyway
     assert [a.status_code for a in sb.deliver_due() if a.out_trade_no == out_trade_no] == [204]
     drain_jobs()
@@ -127,14 +126,14 @@ def test_paid_in_the_instant_of_the_cancel_the_close_job_settles_it_as_late(
     client, shop, wechat_buyer, place, wechat_sandbox, drain_jobs
 ):
     from backend.ledger.services import account_balance
-    from payments import services
     from payments.models import PaymentRecord, RefundRecord
+    from store import services as sales
 
     sb = wechat_sandbox
     buyer = wechat_buyer()
     order_id = place(buyer, [(shop.sku.id, 1)])
     out_trade_no, prepay_id = _checkout(client, buyer, order_id)
-    services.cancel_order(order_id)  # the close job waits in the queue...
+    sales.cancel_order(order_id)  # the close job waits in the queue...
     sb.inject_fault("lose", out_trade_no)
     sb.approve(prepay_id, buyer.openid)  # ...while the customer pays
     drain_jobs()  # close -> ORDERPAID -> query -> held and refunded
