@@ -14,7 +14,12 @@ blp = Blueprint("reports", __name__, url_prefix="/api/reports", description="经
 
 
 class DayArgs(ma.Schema):
-    day = ma.fields.Date(load_default=None, metadata={"description": "YYYY-MM-DD; default today (UTC)"})
+    day = ma.fields.Date(
+        load_default=None,
+        metadata={
+            "description": "YYYY-MM-DD, a day in the merchant's time zone (YECAI_TIMEZONE); default today"
+        },
+    )
 
 
 class DaySalesOut(ma.Schema):

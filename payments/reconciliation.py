@@ -118,16 +118,9 @@ def download(bill_date: dt.date) -> Bill:
     return parse_bill(content if isinstance(content, bytes) else str(content).encode())
 
 
-def _day_bounds(bill_date: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """The China day as naive UTC bounds (how every time is stored)."""
-    start = dt.datetime.combine(bill_date, dt.time(), tzinfo=wechat.CHINA).astimezone(dt.UTC)
-    start_naive = start.replace(tzinfo=None)
-    return start_naive, start_naive + dt.timedelta(days=1)
-
-
 def compare(bill_date: dt.date, bill: Bill) -> tuple[list[dict[str, Any]], int]:
     """The differences between WeChat's bill and our records of that day, and our row count."""
-    start, end = _day_bounds(bill_date)
+    start, end = clock.day_bounds(bill_date, wechat.CHINA)  # WeChat's bill days are China days
     ours = {
         p.out_trade_no: p
         for p in PaymentRecord.select().where(

@@ -79,7 +79,3 @@ def parse_time(value: str | None) -> dt.datetime | None:
 
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
-
-
-def china_date(naive_utc: dt.datetime) -> dt.date:
-    return naive_utc.replace(tzinfo=dt.UTC).astimezone(CHINA).date()

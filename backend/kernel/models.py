@@ -103,7 +103,7 @@ class Order(BaseModel):
     refunded_fen = pw.BigIntegerField(default=0)
     refunded_vat_fen = pw.BigIntegerField(default=0)
     placed_by = pw.IntegerField(null=True)  # user id of the caller (staff, customer, distributor)
-    created_at = pw.DateTimeField(default=clock.now)
+    created_at = pw.DateTimeField(default=clock.now, index=True)  # a day's orders: clock.day_bounds
     paid_at = pw.DateTimeField(null=True)
     shipped_at = pw.DateTimeField(null=True)
     closed_at = pw.DateTimeField(null=True)  # cancelled, refunded or completed

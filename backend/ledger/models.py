@@ -25,8 +25,8 @@ class JournalEntry(BaseModel):
     memo = pw.CharField(max_length=255, default="")
     source_type = pw.CharField(max_length=16, default="")
     source_id = pw.IntegerField(null=True)
-    posted_on = pw.DateField()
-    created_at = pw.DateTimeField(default=clock.now)
+    posted_on = pw.DateField()  # the merchant's business date (clock.today())
+    created_at = pw.DateTimeField(default=clock.now, index=True)  # a day's entries: clock.day_bounds
 
     class Meta:
         indexes = ((("source_type", "source_id"), False),)

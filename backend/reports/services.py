@@ -16,6 +16,7 @@ from backend.inventory.models import StockLevel
 from backend.kernel.models import Customer, Order, Sku
 from backend.ledger import chart
 from backend.ledger.models import JournalEntry, JournalLine
+from backend.ledger.services import tuples
 from backend.receivables.models import Invoice
 
 # Aging buckets by days past due: (label, first day, last day or None for "and older").
@@ -41,19 +42,25 @@ class DaySales:
         return self.revenue_fen - self.cogs_fen
 
 
-def _account_movement(code: str, day: dt.date, credit_side: bool) -> int:
-    """Net movement of an account on a day: credits minus debits for revenue-like accounts."""
-    sign = 1 if credit_side else -1
-    total = (
-        JournalLine.select(pw.fn.COALESCE(pw.fn.SUM(JournalLine.credit_fen - JournalLine.debit_fen), 0))
+def _movements(start: dt.datetime, end: dt.datetime, codes: tuple[str, ...]) -> dict[str, int]:
+    """Debits minus credits per account over the vouchers written in [start, end) (naive UTC)."""
+    query = (
+        JournalLine.select(
+            JournalLine.account_code, pw.fn.SUM(JournalLine.debit_fen - JournalLine.credit_fen)
+        )
         .join(JournalEntry)
-        .where((JournalLine.account_code == code) & (JournalEntry.posted_on == day))
-        .scalar()
+        .where(
+            (JournalEntry.created_at >= start)
+            & (JournalEntry.created_at < end)
+            & JournalLine.account_code.in_(codes)
+        )
+        .group_by(JournalLine.account_code)
     )
-    return sign * int(total or 0)
+    return {code: int(total or 0) for code, total in tuples(query)}
 
 
 def day_sales(day: dt.date | None = None) -> DaySales:
+    """The merchant's business day: orders placed and vouchers written between its UTC bounds."""
     day = day or clock.today()
     start, end = clock.day_bounds(day)
     orders = (
@@ -65,12 +72,13 @@ def day_sales(day: dt.date | None = None) -> DaySales:
         )
         .count()
     )
+    moved = _movements(start, end, (chart.REVENUE, chart.OUTPUT_VAT, chart.COGS))
     return DaySales(
         day=day,
         orders=orders,
-        revenue_fen=_account_movement(chart.REVENUE, day, credit_side=True),
-        output_vat_fen=_account_movement(chart.OUTPUT_VAT, day, credit_side=True),
-        cogs_fen=_account_movement(chart.COGS, day, credit_side=False),
+        revenue_fen=-moved.get(chart.REVENUE, 0),  # credit-side accounts grow by credits
+        output_vat_fen=-moved.get(chart.OUTPUT_VAT, 0),
+        cogs_fen=moved.get(chart.COGS, 0),
     )
 
 

@@ -10,7 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from backend import clock
-from backend.config import ConfigError, load_settings
+from backend.config import ConfigError, Settings, load_settings
+from backend.ledger.models import JournalEntry
+from backend.receivables.models import Invoice
+from backend.reports.services import receivables_aging
+from store import catalog
+from store.services import fulfil_order, sell_on_account
+from tests.platform.test_reports import _shop
 
 D = dt.date
 T = dt.datetime
@@ -73,3 +79,85 @@ def test_an_unknown_zone_refuses_to_start_with_a_clear_message(
     result = CliRunner().invoke(main, [command, "--port", "1"])
     assert result.exit_code == 1
     assert "YECAI_TIMEZONE: 'Asia/Beijing' is not a known IANA time zone" in result.output
+
+
+# (zone, sale time in UTC, its business day, a neighbouring sale across the day's midnight, its day)
+EDGES = [
+    # 00:30 on 31 December in Beijing is 16:30 UTC on the 30th; the neighbour is 23:30 on the 30th.
+    ("Asia/Shanghai", T(2026, 12, 30, 16, 30), D(2026, 12, 31), T(2026, 12, 30, 15, 30), D(2026, 12, 30)),
+    # 23:30 on 31 December in Beijing is 15:30 UTC the same day; the neighbour is 00:30 on 1 January.
+    ("Asia/Shanghai", T(2026, 12, 31, 15, 30), D(2026, 12, 31), T(2026, 12, 31, 16, 30), D(2027, 1, 1)),
+    # The zone is the setting: 04:30 UTC on the 31st is still the 30th in New York (23:30).
+    ("America/New_York", T(2026, 12, 31, 4, 30), D(2026, 12, 30), T(2026, 12, 31, 5, 30), D(2026, 12, 31)),
+    ("UTC", T(2026, 12, 30, 16, 30), D(2026, 12, 30), T(2026, 12, 31, 0, 30), D(2026, 12, 31)),
+]
+
+
+@pytest.fixture
+def settings(settings: Settings, zone: str, merchant_zone: None) -> Settings:
+    return settings.with_overrides(timezone=zone)
+
+
+def _on_account_sale(at: T, customer_id: int, sku_id: int, quantity: int) -> int:
+    """A distributor's sale on credit at `at`, handed over at once."""
+    clock.travel_to(at)
+    order = sell_on_account(customer_id, [(sku_id, quantity)], channel="distributor")
+    fulfil_order(order.id)
+    return order.id
+
+
+@pytest.mark.parametrize(("zone", "at", "day", "neighbour_at", "neighbour_day"), EDGES)
+def test_a_sale_lands_on_the_merchants_day_in_reports_invoices_and_aging(
+    client, make_user, login, zone: str, at: T, day: D, neighbour_at: T, neighbour_day: D
+) -> None:
+    assert clock.zone() == ZoneInfo(zone)  # start-up applied the setting
+    _, tea, black, dealer = _shop()  # both dealers buy on 30 days' credit
+    other = catalog.create_customer(
+        "distributor", "城西批发部", credit_limit_fen=100_000, payment_terms_days=30
+    )
+    order_id = _on_account_sale(at, dealer.id, tea.id, 2)  # 2260 incl. 260 VAT, cost 1400
+    neighbour_id = _on_account_sale(neighbour_at, other.id, black.id, 1)  # 565 incl. 65 VAT, cost 300
+
+    invoice = Invoice.get(Invoice.order == order_id)
+    assert (invoice.issued_on, invoice.due_on) == (day, day + dt.timedelta(days=30))
+    neighbour = Invoice.get(Invoice.order == neighbour_id)
+    assert (neighbour.issued_on, neighbour.due_on) == (neighbour_day, neighbour_day + dt.timedelta(days=30))
+    assert {
+        e.posted_on
+        for e in JournalEntry.select().where(
+            JournalEntry.source_type == "order", JournalEntry.source_id == order_id
+        )
+    } == {day}
+
+    clock.travel_to(at)
+    owner = login(make_user("owner"))
+    assert client.get("/api/reports/sales", headers=owner).json == {  # today is the sale's day
+        "day": day.isoformat(),
+        "orders": 1,
+        "revenue_fen": 2000,
+        "output_vat_fen": 260,
+        "cogs_fen": 1400,
+        "gross_margin_fen": 600,
+    }
+    assert client.get(f"/api/reports/sales?day={neighbour_day}", headers=owner).json == {
+        "day": neighbour_day.isoformat(),
+        "orders": 1,
+        "revenue_fen": 500,
+        "output_vat_fen": 65,
+        "cogs_fen": 300,
+        "gross_margin_fen": 200,
+    }
+
+    def dealer_buckets(as_of: D | None = None) -> dict[str, int]:
+        (row,) = [r for r in receivables_aging(as_of) if r.customer_id == dealer.id]
+        assert row.oldest_due_on == day + dt.timedelta(days=30)
+        return {label: fen for label, fen in row.buckets.items() if fen}
+
+    assert dealer_buckets(day + dt.timedelta(days=30)) == {"current": 2260}  # due that day
+    assert dealer_buckets(day + dt.timedelta(days=31)) == {"1_30": 2260}
+    assert dealer_buckets(day + dt.timedelta(days=60)) == {"1_30": 2260}
+    assert dealer_buckets(day + dt.timedelta(days=61)) == {"31_60": 2260}
+    clock.travel_to(at + dt.timedelta(days=30))  # the same time of day, 30 days on: the due date
+    assert dealer_buckets() == {"current": 2260}
+    clock.travel_to(at + dt.timedelta(days=31))
+    assert dealer_buckets() == {"1_30": 2260}
