@@ -52,6 +52,11 @@ class Blueprint(flask_smorest.Blueprint):
         """
         return super().arguments(resolve_schema_instance(schema), *args, **kwargs)
 
+    def binary_response(self, content_type: str, description: str) -> Any:
+        """A 200 whose body is a file (a PNG), not JSON: documented as binary, returned as a Response."""
+        binary = {"schema": {"type": "string", "format": "binary"}}
+        return self.doc(responses={"200": {"description": description, "content": {content_type: binary}}})
+
 
 def configure(app: Flask) -> Api:
     app.config.update(

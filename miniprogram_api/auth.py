@@ -10,6 +10,7 @@ from backend import runtime
 from backend.auth import services as auth
 from backend.auth.models import AuthToken
 from miniprogram_api.api import Blueprint
+from miniprogram_api.fields import ComputedBoolean
 from miniprogram_api.pagination import PageArgs, page, page_schema
 from miniprogram_api.security import PUBLIC, access, current_user
 
@@ -47,10 +48,9 @@ class SessionOut(ma.Schema):
     created_at = ma.fields.DateTime()
     expires_at = ma.fields.DateTime()
     revoked_at = ma.fields.DateTime(allow_none=True)
-    current = ma.fields.Method("is_current")
-
-    def is_current(self, obj: AuthToken) -> bool:
-        return obj.id == getattr(current_user(), "current_token_id", None)
+    current = ComputedBoolean(
+        compute=lambda token: token.id == getattr(current_user(), "current_token_id", None)
+    )
 
 
 SessionPage = page_schema(SessionOut, "SessionPage")

@@ -10,6 +10,7 @@ from backend.inventory import services as inventory
 from backend.inventory.models import StockLevel
 from backend.kernel.models import Customer, Sku, Warehouse
 from miniprogram_api.api import Blueprint
+from miniprogram_api.fields import ComputedInteger
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.pagination import PageArgs, page, page_schema
 from miniprogram_api.security import STAFF, access
@@ -99,7 +100,7 @@ class LevelOut(ma.Schema):
     warehouse_id = ma.fields.Integer()
     on_hand = ma.fields.Integer()
     reserved = ma.fields.Integer()
-    available = ma.fields.Function(lambda lv: lv.on_hand - lv.reserved)
+    available = ComputedInteger(compute=lambda lv: lv.on_hand - lv.reserved)
     value_fen = ma.fields.Integer()
 
 

@@ -14,6 +14,7 @@ import marshmallow as ma
 from backend.errors import Conflict, ValidationFailed
 from backend.kernel.models import Order
 from miniprogram_api.api import Blueprint
+from miniprogram_api.fields import ComputedNested
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.pagination import PageArgs, page, page_schema
 from miniprogram_api.security import STAFF, access, current_user
@@ -100,13 +101,7 @@ class OrderOut(ma.Schema):
     created_at = ma.fields.DateTime()
     paid_at = ma.fields.DateTime(allow_none=True)
     shipped_at = ma.fields.DateTime(allow_none=True)
-    lines = ma.fields.Method("dump_lines")
-
-    def dump_lines(self, order: Order) -> list[dict[str, Any]]:
-        return _LINES_OUT.dump(sales.order_lines(order))
-
-
-_LINES_OUT = LineOut(many=True)  # built once: a schema instance costs more than dumping with it
+    lines = ComputedNested(LineOut, many=True, compute=sales.order_lines)
 
 
 OrderPage = page_schema(OrderOut, "OrderPage")

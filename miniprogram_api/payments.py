@@ -16,6 +16,7 @@ import qrcode
 from flask import Response, url_for
 
 from miniprogram_api.api import Blueprint
+from miniprogram_api.fields import ComputedNested
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.security import STAFF, access, current_user
 from payments import codepay, offline, reconciliation, refunds, services
@@ -102,11 +103,11 @@ class ReportOut(ma.Schema):
     wechat_refunded_fen = ma.fields.Integer()
     difference_count = ma.fields.Integer()
     ran_at = ma.fields.DateTime()
-    differences = ma.fields.Method("dump_differences")
-
-    def dump_differences(self, report: ReconciliationReport) -> list[dict[str, Any]]:
-        rows = report.differences.order_by(ReconciliationDifference.id)
-        return DifferenceOut(many=True).dump(rows)
+    differences = ComputedNested(
+        DifferenceOut,
+        many=True,
+        compute=lambda report: report.differences.order_by(ReconciliationDifference.id),
+    )
 
 
 @blp.route("/orders/<int:order_id>/wechat-checkout", methods=["POST"])
@@ -159,6 +160,7 @@ def wechat_native(order_id: int) -> Any:
 
 @blp.route("/payments/<int:payment_id>/qr.png", methods=["GET"])
 @access(*STAFF)
+@blp.binary_response("image/png", "二维码 PNG")
 def payment_qr(payment_id: int) -> Response:
     """收款二维码图片 The NATIVE code_url as a PNG QR image."""
     record = PaymentRecord.get_or_none(PaymentRecord.id == payment_id)

@@ -9,7 +9,6 @@ schemas reject unknown fields, so a price, status or balance can never be sent i
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import marshmallow as ma
@@ -19,6 +18,7 @@ from backend import runtime
 from backend.db import transaction
 from backend.errors import NotFound
 from backend.kernel.models import Category, Customer, Order, OrderLine, Product
+from miniprogram_api import shop_schemas as schemas
 from miniprogram_api.api import Blueprint
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.pagination import PageArgs, page
@@ -82,62 +82,35 @@ def product_dict(product: Product, customer: Customer | None) -> dict[str, Any]:
     }
 
 
+def order_dicts(orders: list[Order]) -> list[dict[str, Any]]:
+    """Orders with their lines, checkout (delivery address, discounts) and shipment, for
+    ShopOrderOut: three reads for the whole list, however long it is."""
+    ids = [o.id for o in orders]
+    lines: dict[int, list[OrderLine]] = {i: [] for i in ids}
+    for line in OrderLine.select().where(OrderLine.order.in_(ids)).order_by(OrderLine.id):
+        lines[line.order_id].append(line)
+    checkouts = {c.order_id: c for c in Checkout.select().where(Checkout.order.in_(ids))}
+    shipments = {s.order_id: s for s in Shipment.select().where(Shipment.order.in_(ids))}
+    return [
+        {
+            "id": o.id,
+            "status": o.status,
+            "total_fen": o.total_fen,
+            "vat_fen": o.vat_fen,
+            "discount_fen": o.discount_fen,
+            "paid_fen": o.paid_fen,
+            "refunded_fen": o.refunded_fen,
+            "created_at": o.created_at,
+            "lines": lines[o.id],
+            "checkout": checkouts.get(o.id),
+            "shipment": shipments.get(o.id),
+        }
+        for o in orders
+    ]
+
+
 def order_dict(order: Order) -> dict[str, Any]:
-    lines = OrderLine.select().where(OrderLine.order == order.id).order_by(OrderLine.id)
-    checkout = Checkout.get_or_none(Checkout.order == order.id)
-    shipment = Shipment.get_or_none(Shipment.order == order.id)
-    return {
-        "id": order.id,
-        "status": order.status,
-        "total_fen": order.total_fen,
-        "vat_fen": order.vat_fen,
-        "discount_fen": order.discount_fen,
-        "paid_fen": order.paid_fen,
-        "refunded_fen": order.refunded_fen,
-        "created_at": order.created_at.isoformat(),
-        "lines": [
-            {
-                "id": line.id,
-                "sku_id": line.sku_id,
-                "quantity": line.quantity,
-                "unit_price_fen": line.unit_price_fen,
-                "discount_fen": line.discount_fen,
-                "total_fen": line.total_fen,
-                "vat_fen": line.vat_fen,
-            }
-            for line in lines
-        ],
-        "checkout": None
-        if checkout is None
-        else {
-            "ship_to": json.loads(checkout.ship_to),
-            "goods_fen": checkout.goods_fen,
-            "points_used": checkout.points_used,
-            "points_discount_fen": checkout.points_discount_fen,
-            "coupon_discount_fen": checkout.coupon_discount_fen,
-            "pay_with": checkout.pay_with,
-        },
-        "shipment": None
-        if shipment is None
-        else {
-            "carrier": shipment.carrier,
-            "tracking_no": shipment.tracking_no,
-            "shipped_at": shipment.shipped_at.isoformat(),
-            "received_at": shipment.received_at.isoformat() if shipment.received_at else None,
-            "received_by": shipment.received_by,
-        },
-    }
-
-
-def address_dict(a: Any) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "name": a.name,
-        "phone": a.phone,
-        "region": a.region,
-        "detail": a.detail,
-        "is_default": a.is_default,
-    }
+    return order_dicts([order])[0]
 
 
 def cart_dict(customer: Customer) -> dict[str, Any]:
@@ -162,30 +135,6 @@ def cart_dict(customer: Customer) -> dict[str, Any]:
     return {"items": rows, "goods_fen": sum(r["total_fen"] for r in rows)}
 
 
-def coupon_dict(c: Coupon) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "name": c.name,
-        "amount_off_fen": c.amount_off_fen,
-        "threshold_fen": c.threshold_fen,
-        "per_customer_limit": c.per_customer_limit,
-        "valid_from": c.valid_from.isoformat(),
-        "valid_until": c.valid_until.isoformat(),
-    }
-
-
-def _order_dicts(orders: list[Order]) -> list[dict[str, Any]]:
-    return [order_dict(o) for o in orders]
-
-
-def _aftersale_dicts(requests: list[Any]) -> list[dict[str, Any]]:
-    return [aftersales.as_dict(r) for r in requests]
-
-
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
-
-
 # ---------------------------------------------------------------- catalog
 
 
@@ -196,27 +145,28 @@ class ProductArgs(PageArgs):
 
 @blp.route("/shop/categories", methods=["GET"])
 @access(*ANY_ROLE)
+@blp.response(200, schemas.CategoryList)
 def list_categories() -> Any:
     """商品分类 Active categories, in display order."""
     rows = Category.select().where(Category.active == True).order_by(Category.sort, Category.id)  # noqa: E712
-    return _json(
-        {"items": [{"id": c.id, "name": c.name, "parent_id": c.parent_id, "sort": c.sort} for c in rows]}
-    )
+    return {"items": rows}
 
 
 @blp.route("/shop/products", methods=["GET"])
 @access(*ANY_ROLE)
 @blp.arguments(ProductArgs, location="query")
+@blp.response(200, schemas.ProductPage)
 def list_products(args: dict[str, Any]) -> Any:
     """商品列表 Products on sale with their SKUs, your price and available stock; search by name or barcode."""
     user = current_user()
     customer = None if user.role in STAFF else catalog.customer_of_user(user.id)
     query = categories.shopper_products(q=args["q"], category_id=args["category_id"])
-    return _json(page(query, Product.id, args, lambda rows: [product_dict(p, customer) for p in rows]))
+    return page(query, Product.id, args, lambda rows: [product_dict(p, customer) for p in rows])
 
 
 @blp.route("/shop/products/<int:product_id>", methods=["GET"])
 @access(*ANY_ROLE)
+@blp.response(200, schemas.ShopProductOut)
 def get_product(product_id: int) -> Any:
     """商品详情 One product on sale (an off-sale or unknown one is a 404)."""
     user = current_user()
@@ -224,7 +174,7 @@ def get_product(product_id: int) -> Any:
     product = categories.shopper_products().where(Product.id == product_id).first()
     if product is None:
         raise NotFound(details={"product_id": product_id})
-    return _json(product_dict(product, customer))
+    return product_dict(product, customer)
 
 
 # ---------------------------------------------------------------- cart
@@ -241,40 +191,43 @@ class QuantityIn(ma.Schema):
 
 @blp.route("/cart", methods=["GET"])
 @access(*SHOPPER)
+@blp.response(200, schemas.CartOut)
 def get_cart() -> Any:
     """购物车 Your cart at today's prices for you."""
-    return _json(cart_dict(_me()))
+    return cart_dict(_me())
 
 
 @blp.route("/cart/items", methods=["POST"])
 @access(*SHOPPER)
 @idempotent
 @blp.arguments(CartAddIn)
-@blp.response(201)
+@blp.response(201, schemas.CartOut)
 def add_to_cart(data: dict[str, Any]) -> Any:
     """加入购物车 Add a SKU on sale to your cart (merged with the same SKU)."""
     me = _me()
     cart.add(me.id, data["sku_id"], data["quantity"])
-    return _json(cart_dict(me), 201)
+    return cart_dict(me)
 
 
 @blp.route("/cart/items/<int:item_id>", methods=["PATCH"])
 @access(*SHOPPER)
 @blp.arguments(QuantityIn)
+@blp.response(200, schemas.CartOut)
 def set_cart_quantity(data: dict[str, Any], item_id: int) -> Any:
     """改数量 Change the quantity of one of your cart lines."""
     me = _me()
     cart.set_quantity(me.id, item_id, data["quantity"])
-    return _json(cart_dict(me))
+    return cart_dict(me)
 
 
 @blp.route("/cart/items/<int:item_id>", methods=["DELETE"])
 @access(*SHOPPER)
+@blp.response(200, schemas.CartOut)
 def remove_from_cart(item_id: int) -> Any:
     """删除 Remove one of your cart lines."""
     me = _me()
     cart.remove(me.id, item_id)
-    return _json(cart_dict(me))
+    return cart_dict(me)
 
 
 # ---------------------------------------------------------------- addresses
@@ -298,36 +251,39 @@ class AddressPatch(ma.Schema):
 
 @blp.route("/addresses", methods=["GET"])
 @access(*SHOPPER)
+@blp.response(200, schemas.AddressList)
 def list_addresses() -> Any:
     """收货地址 Your delivery addresses, the default first."""
     rows = addresses.of_customer(_me().id).order_by(addresses.Address.is_default.desc(), addresses.Address.id)
-    return _json({"items": [address_dict(a) for a in rows]})
+    return {"items": rows}
 
 
 @blp.route("/addresses", methods=["POST"])
 @access(*SHOPPER)
 @idempotent
 @blp.arguments(AddressIn)
-@blp.response(201)
+@blp.response(201, schemas.AddressOut)
 def create_address(data: dict[str, Any]) -> Any:
     """新增地址 Add a delivery address (the first one is the default)."""
-    return _json(address_dict(addresses.create(_me().id, **data)), 201)
+    return addresses.create(_me().id, **data)
 
 
 @blp.route("/addresses/<int:address_id>", methods=["PATCH"])
 @access(*SHOPPER)
 @blp.arguments(AddressPatch)
+@blp.response(200, schemas.AddressOut)
 def update_address(data: dict[str, Any], address_id: int) -> Any:
     """修改地址 Change one of your addresses."""
-    return _json(address_dict(addresses.update(_me().id, address_id, **data)))
+    return addresses.update(_me().id, address_id, **data)
 
 
 @blp.route("/addresses/<int:address_id>", methods=["DELETE"])
 @access(*SHOPPER)
+@blp.response(200, schemas.DeletedOut)
 def delete_address(address_id: int) -> Any:
     """删除地址 Remove one of your addresses."""
     addresses.delete(_me().id, address_id)
-    return _json({"deleted": address_id})
+    return {"deleted": address_id}
 
 
 # ---------------------------------------------------------------- coupons and membership
@@ -335,6 +291,7 @@ def delete_address(address_id: int) -> Any:
 
 @blp.route("/coupons", methods=["GET"])
 @access(*ANY_ROLE)
+@blp.response(200, schemas.CouponList)
 def list_coupons() -> Any:
     """可领优惠券 Coupons that can be claimed now."""
     from backend import clock
@@ -343,84 +300,61 @@ def list_coupons() -> Any:
     rows = Coupon.select().where(
         (Coupon.active == True) & (Coupon.valid_from <= now) & (Coupon.valid_until > now)  # noqa: E712
     )
-    return _json({"items": [coupon_dict(c) for c in rows.order_by(Coupon.id)]})
+    return {"items": rows.order_by(Coupon.id)}
 
 
 @blp.route("/coupons/<int:coupon_id>/claim", methods=["POST"])
 @access(*SHOPPER)
 @idempotent
-@blp.response(201)
+@blp.response(201, schemas.HeldCouponOut)
 def claim_coupon(coupon_id: int) -> Any:
     """领券 Claim a coupon (up to its per-customer limit)."""
     held = promotions.claim(_me().id, coupon_id)
-    return _json({"id": held.id, "status": held.status, "coupon": coupon_dict(held.coupon)}, 201)
+    return held
 
 
 @blp.route("/me/coupons", methods=["GET"])
 @access(*SHOPPER)
+@blp.response(200, schemas.HeldCouponList)
 def my_coupons() -> Any:
     """我的优惠券 Your coupons, used and available."""
-    rows = promotions.of_customer(_me().id).order_by(promotions.CustomerCoupon.id)
-    return _json(
-        {
-            "items": [
-                {"id": h.id, "status": h.status, "order_id": h.order_id, "coupon": coupon_dict(h.coupon)}
-                for h in rows
-            ]
-        }
-    )
+    held = promotions.of_customer(_me().id).select_extend(Coupon).join(Coupon)  # each with its coupon
+    return {"items": held.order_by(promotions.CustomerCoupon.id)}
 
 
 @blp.route("/me/member", methods=["GET"])
 @access(*SHOPPER)
+@blp.response(200, schemas.MembershipOut)
 def my_membership() -> Any:
     """会员 Your level, points and stored-value balance."""
     acc = members.MemberAccount.get_or_none(
         members.MemberAccount.customer == _me().id
     )  # a GET writes nothing
     level = acc.level if acc is not None and acc.level_id is not None else None
-    return _json(
-        {
-            "level": None if level is None else {"id": level.id, "name": level.name, "rank": level.rank},
-            "points": acc.points if acc is not None else 0,
-            "stored_value_fen": acc.stored_value_fen if acc is not None else 0,
-            "fen_per_point": members.FEN_PER_POINT,
-        }
-    )
+    return {
+        "level": level,
+        "points": acc.points if acc is not None else 0,
+        "stored_value_fen": acc.stored_value_fen if acc is not None else 0,
+        "fen_per_point": members.FEN_PER_POINT,
+    }
 
 
 @blp.route("/me/points", methods=["GET"])
 @access(*SHOPPER)
 @blp.arguments(PageArgs, location="query")
+@blp.response(200, schemas.PointsPage)
 def my_points(args: dict[str, Any]) -> Any:
     """积分明细 Your points ledger, newest first."""
-    return _json(
-        page(
-            members.points_history(_me().id),
-            members.PointsEntry.id,
-            args,
-            lambda rows: [
-                {"id": e.id, "kind": e.kind, "points": e.points, "order_id": e.order_id} for e in rows
-            ],
-        )
-    )
+    return page(members.points_history(_me().id), members.PointsEntry.id, args)
 
 
 @blp.route("/me/stored-value", methods=["GET"])
 @access(*SHOPPER)
 @blp.arguments(PageArgs, location="query")
+@blp.response(200, schemas.StoredValuePage)
 def my_stored_value(args: dict[str, Any]) -> Any:
     """储值明细 Your stored-value ledger, newest first."""
-    return _json(
-        page(
-            members.stored_value_history(_me().id),
-            members.StoredValueEntry.id,
-            args,
-            lambda rows: [
-                {"id": e.id, "kind": e.kind, "amount_fen": e.amount_fen, "order_id": e.order_id} for e in rows
-            ],
-        )
-    )
+    return page(members.stored_value_history(_me().id), members.StoredValueEntry.id, args)
 
 
 # ---------------------------------------------------------------- checkout and orders
@@ -437,7 +371,7 @@ class CheckoutIn(ma.Schema):
 @access(*SHOPPER)
 @idempotent
 @blp.arguments(CheckoutIn)
-@blp.response(201)
+@blp.response(201, schemas.CheckoutResultOut)
 def checkout(data: dict[str, Any]) -> Any:
     """结算 Turn your cart into an order (stock reserved, points and coupon applied) and pay.
 
@@ -460,7 +394,7 @@ def checkout(data: dict[str, Any]) -> Any:
     else:
         order = stored_value.pay_order(order.id, me.id)
     body["order"] = order_dict(Order.get_by_id(order.id))
-    return _json(body, 201)
+    return body
 
 
 def _own_order(order_id: int) -> Order:
@@ -473,42 +407,47 @@ def _own_order(order_id: int) -> Order:
 @blp.route("/shop/orders", methods=["GET"])
 @access(*SHOPPER)
 @blp.arguments(PageArgs, location="query")
+@blp.response(200, schemas.ShopOrderPage)
 def my_orders(args: dict[str, Any]) -> Any:
     """我的订单 Your orders with discounts and shipping, newest first."""
-    return _json(page(Order.select().where(Order.customer == _me().id), Order.id, args, _order_dicts))
+    return page(Order.select().where(Order.customer == _me().id), Order.id, args, order_dicts)
 
 
 @blp.route("/shop/orders/<int:order_id>", methods=["GET"])
 @access(*SHOPPER)
+@blp.response(200, schemas.ShopOrderOut)
 def my_order(order_id: int) -> Any:
     """订单详情 One of your orders: lines with their discount, delivery address, shipment."""
-    return _json(order_dict(_own_order(order_id)))
+    return order_dict(_own_order(order_id))
 
 
 @blp.route("/shop/orders/<int:order_id>/pay-with-stored-value", methods=["POST"])
 @access(*SHOPPER)
+@blp.response(200, schemas.ShopOrderOut)
 def pay_with_stored_value(order_id: int) -> Any:
     """余额支付 Pay one of your pending orders from your stored-value balance."""
     with transaction():
         order = _own_order(order_id)
         stored_value.pay_order(order.id, order.customer_id)
-    return _json(order_dict(Order.get_by_id(order_id)))
+    return order_dict(Order.get_by_id(order_id))
 
 
 @blp.route("/shop/orders/<int:order_id>/receive", methods=["POST"])
 @access(*SHOPPER)
+@blp.response(200, schemas.ShopOrderOut)
 def receive(order_id: int) -> Any:
     """确认收货 Confirm you received one of your shipped orders."""
     _own_order(order_id)
-    return _json(order_dict(fulfilment.receive(order_id, by="customer")))
+    return order_dict(fulfilment.receive(order_id, by="customer"))
 
 
 @blp.route("/shop/orders/<int:order_id>/cancel", methods=["POST"])
 @access(*SHOPPER)
+@blp.response(200, schemas.ShopOrderOut)
 def cancel(order_id: int) -> Any:
     """取消订单 Cancel one of your unpaid orders: stock released, points and coupon back, WeChat closed."""
     _own_order(order_id)
-    return _json(order_dict(sales.cancel_order(order_id, actor_id=current_user().id)))
+    return order_dict(sales.cancel_order(order_id, actor_id=current_user().id))
 
 
 # ---------------------------------------------------------------- after-sales
@@ -528,22 +467,21 @@ class AfterSaleIn(ma.Schema):
 @access(*SHOPPER)
 @idempotent
 @blp.arguments(AfterSaleIn)
-@blp.response(201)
+@blp.response(201, schemas.AfterSaleOut)
 def request_aftersale(data: dict[str, Any], order_id: int) -> Any:
     """申请售后 Ask for a refund of some lines of one of your paid orders (staff decide)."""
     order = _own_order(order_id)
     req = aftersales.request(order.id, order.customer_id, data["lines"], reason=data["reason"])
-    return _json(aftersales.as_dict(req), 201)
+    return req
 
 
 @blp.route("/me/aftersales", methods=["GET"])
 @access(*SHOPPER)
 @blp.arguments(PageArgs, location="query")
+@blp.response(200, schemas.AfterSalePage)
 def my_aftersales(args: dict[str, Any]) -> Any:
     """我的售后 Your after-sales requests, newest first."""
-    return _json(
-        page(aftersales.of_customer(_me().id), aftersales.AfterSaleRequest.id, args, _aftersale_dicts)
-    )
+    return page(aftersales.of_customer(_me().id), aftersales.AfterSaleRequest.id, args)
 
 
 # ---------------------------------------------------------------- stored value top-up and sharing
@@ -557,23 +495,13 @@ class TopUpIn(ma.Schema):
 @access(*SHOPPER)
 @idempotent
 @blp.arguments(TopUpIn)
-@blp.response(201)
+@blp.response(201, schemas.TopUpResultOut)
 def top_up(data: dict[str, Any]) -> Any:
     """储值充值 Top up your balance with WeChat Pay; answers wx.requestPayment's parameters."""
     from payments import topups
 
     started = topups.start_top_up(current_user().id, _me().id, data["amount_fen"])
-    return _json(
-        {
-            "top_up": {
-                "id": started.record.id,
-                "amount_fen": started.record.amount_fen,
-                "status": started.record.status,
-            },
-            "request_payment": started.params,
-        },
-        201,
-    )
+    return {"top_up": started.record, "request_payment": started.params}
 
 
 class ShareIn(ma.Schema):
@@ -584,15 +512,16 @@ class ShareIn(ma.Schema):
 @access(*SHOPPER)
 @idempotent
 @blp.arguments(ShareIn)
-@blp.response(201)
+@blp.response(201, schemas.ShareLinkOut)
 def create_share_link(data: dict[str, Any]) -> Any:
     """分享给好友 A share link (and mini-program code) that records you as the sharer."""
     link = sharing.create_link(_me().id, data["product_id"])
-    return _json(sharing.as_dict(link), 201)
+    return sharing.as_dict(link)
 
 
 @blp.route("/share-links/<string:code>/wxacode.png", methods=["GET"])
 @access(*SHOPPER)
+@blp.binary_response("image/png", "小程序码 PNG")
 def share_code_image(code: str) -> Response:
     """小程序码 The mini-program code of one of your share links, as a PNG."""
     link = sharing.own_link(_me().id, code)
@@ -602,7 +531,8 @@ def share_code_image(code: str) -> Response:
 
 @blp.route("/share-links/<string:code>/arrivals", methods=["POST"])
 @access(*SHOPPER)
+@blp.response(200, schemas.ArrivalOut)
 def arrive_by_share(code: str) -> Any:
     """通过分享进入 Record that you came through a share link (the first link that brought you wins)."""
     referral = sharing.arrive(_me().id, code)
-    return _json({"sharer_customer_id": None if referral is None else referral.sharer_id})
+    return {"sharer_customer_id": None if referral is None else referral.sharer_id}

@@ -4,20 +4,19 @@ authorize, call store/ or payments/, serialize."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import marshmallow as ma
-from flask import Response
 
 from backend import audit
 from backend.db import transaction
 from backend.kernel.models import Sku
+from miniprogram_api import shop_schemas as schemas
 from miniprogram_api.api import Blueprint
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.pagination import PageArgs, page
 from miniprogram_api.security import STAFF, access, current_user
-from miniprogram_api.shop import _aftersale_dicts, _json, coupon_dict, order_dict
+from miniprogram_api.shop import order_dict
 from payments import aftersales as payment_aftersales
 from store import aftersales, categories, fulfilment, members, promotions, sharing
 from store.errors import UnknownSku
@@ -26,35 +25,6 @@ from store.shop_models import AfterSaleRequest, MemberLevel, SkuLevelPrice
 blp = Blueprint("shop_admin", __name__, url_prefix="/api", description="商城管理 The shop for staff")
 
 FEN = ma.validate.Range(min=0, max=10**12)
-
-
-def _category_dict(c: Any) -> dict[str, Any]:
-    return {"id": c.id, "name": c.name, "parent_id": c.parent_id, "sort": c.sort, "active": c.active}
-
-
-def _product_dict(p: Any) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "name": p.name,
-        "description": p.description,
-        "category_id": p.category_id,
-        "image_urls": categories.images(p),
-        "on_sale": p.on_sale,
-    }
-
-
-def _sku_dict(s: Sku) -> dict[str, Any]:
-    return {
-        "id": s.id,
-        "product_id": s.product_id,
-        "name": s.name,
-        "barcode": s.barcode,
-        "unit": s.unit,
-        "price_fen": s.price_fen,
-        "member_price_fen": s.member_price_fen,
-        "distributor_price_fen": s.distributor_price_fen,
-        "active": s.active,
-    }
 
 
 class CategoryIn(ma.Schema):
@@ -142,64 +112,59 @@ class AfterSaleArgs(PageArgs):
 @access(*STAFF)
 @idempotent
 @blp.arguments(CategoryIn)
-@blp.response(201)
+@blp.response(201, schemas.CategoryOut)
 def create_category(data: dict[str, Any]) -> Any:
     """新建分类 Create a category (optionally under a parent)."""
-    return _json(
-        _category_dict(
-            categories.create_category(data["name"], parent_id=data["parent_id"], sort=data["sort"])
-        ),
-        201,
-    )
+    return categories.create_category(data["name"], parent_id=data["parent_id"], sort=data["sort"])
 
 
 @blp.route("/categories/<int:category_id>", methods=["PATCH"])
 @access(*STAFF)
 @blp.arguments(CategoryPatch)
+@blp.response(200, schemas.CategoryOut)
 def update_category(data: dict[str, Any], category_id: int) -> Any:
     """修改分类 Rename, move, reorder or hide a category."""
-    return _json(_category_dict(categories.update_category(category_id, **data)))
+    return categories.update_category(category_id, **data)
 
 
 @blp.route("/products/<int:product_id>", methods=["PATCH"])
 @access(*STAFF)
 @blp.arguments(ProductPatch)
+@blp.response(200, schemas.AdminProductOut)
 def update_product(data: dict[str, Any], product_id: int) -> Any:
     """修改商品 Name, description, category, pictures (https URLs), on/off sale."""
     with transaction():
         product = categories.update_product(product_id, **data)
         audit.record(current_user().id, "product.update", "product", product_id, **data)
-    return _json(_product_dict(product))
+    return product
 
 
 @blp.route("/skus/<int:sku_id>", methods=["PATCH"])
 @access(*STAFF)
 @blp.arguments(SkuPatch)
+@blp.response(200, schemas.AdminSkuOut)
 def update_sku(data: dict[str, Any], sku_id: int) -> Any:
     """修改规格 Specification name, unit, retail/member/distributor prices, on/off sale."""
     with transaction():  # prices and listing are privileged: audited with the change
         sku = categories.update_sku(sku_id, **data)
         audit.record(current_user().id, "sku.update", "sku", sku_id, **data)
-    return _json(_sku_dict(sku))
+    return sku
 
 
 @blp.route("/member-levels", methods=["POST"])
 @access(*STAFF)
 @idempotent
 @blp.arguments(LevelIn)
-@blp.response(201)
+@blp.response(201, schemas.MemberLevelOut)
 def create_level(data: dict[str, Any]) -> Any:
     """新建会员等级 A member level with its points rate (points per yuan paid)."""
-    level = members.create_level(data["name"], data["rank"], data["points_per_yuan"])
-    return _json(
-        {"id": level.id, "name": level.name, "rank": level.rank, "points_per_yuan": level.points_per_yuan},
-        201,
-    )
+    return members.create_level(data["name"], data["rank"], data["points_per_yuan"])
 
 
 @blp.route("/skus/<int:sku_id>/level-prices/<int:level_id>", methods=["PUT"])
 @access(*STAFF)
 @blp.arguments(LevelPriceIn)
+@blp.response(200, schemas.LevelPriceOut)
 def set_level_price(data: dict[str, Any], sku_id: int, level_id: int) -> Any:
     """等级价 The price of a SKU for one member level."""
     with transaction():
@@ -213,82 +178,85 @@ def set_level_price(data: dict[str, Any], sku_id: int, level_id: int) -> Any:
             update={SkuLevelPrice.price_fen: data["price_fen"]},
         ).execute()
         audit.record(current_user().id, "sku.level_price", "sku", sku_id, level_id=level_id, **data)
-    return _json({"sku_id": sku_id, "level_id": level_id, "price_fen": data["price_fen"]})
+    return {"sku_id": sku_id, "level_id": level_id, "price_fen": data["price_fen"]}
 
 
 @blp.route("/members/<int:customer_id>", methods=["PATCH"])
 @access(*STAFF)
 @blp.arguments(MemberPatch)
+@blp.response(200, schemas.MemberOnLevelOut)
 def set_member_level(data: dict[str, Any], customer_id: int) -> Any:
     """会员等级 Put a member on a level."""
     with transaction():
         acc = members.set_level(customer_id, data["level_id"])
         audit.record(current_user().id, "member.level", "customer", customer_id, **data)
-    return _json({"customer_id": customer_id, "level_id": acc.level_id, "points": acc.points})
+    return {"customer_id": customer_id, "level_id": acc.level_id, "points": acc.points}
 
 
 @blp.route("/coupons", methods=["POST"])
 @access(*STAFF)
 @idempotent
 @blp.arguments(CouponIn)
-@blp.response(201)
+@blp.response(201, schemas.CouponOut)
 def create_coupon(data: dict[str, Any]) -> Any:
     """新建优惠券 满减: amount off over a threshold, per-customer limit, validity window."""
     coupon = promotions.create_coupon(data.pop("name"), **data)
     audit.record(current_user().id, "coupon.create", "coupon", coupon.id, **data)
-    return _json(coupon_dict(coupon), 201)
+    return coupon
 
 
 @blp.route("/shop/orders/<int:order_id>/ship", methods=["POST"])
 @access(*STAFF)
 @blp.arguments(ShipIn)
+@blp.response(200, schemas.ShopOrderOut)
 def ship(data: dict[str, Any], order_id: int) -> Any:
     """发货 Ship a paid order: stock issued, carrier and tracking number recorded, customer notified."""
     order = fulfilment.ship(
         order_id, carrier=data["carrier"], tracking_no=data["tracking_no"], staff_id=current_user().id
     )
-    return _json(order_dict(order))
+    return order_dict(order)
 
 
 @blp.route("/aftersales", methods=["GET"])
 @access(*STAFF)
 @blp.arguments(AfterSaleArgs, location="query")
+@blp.response(200, schemas.AfterSalePage)
 def list_aftersales(args: dict[str, Any]) -> Any:
     """售后列表 After-sales requests, newest first."""
     query = AfterSaleRequest.select()
     if args["status"]:
         query = query.where(AfterSaleRequest.status == args["status"])
-    return _json(page(query, AfterSaleRequest.id, args, _aftersale_dicts))
+    return page(query, AfterSaleRequest.id, args)
 
 
 @blp.route("/aftersales/<int:request_id>/approve", methods=["POST"])
 @access(*STAFF)
 @blp.arguments(ApprovalIn)
+@blp.response(200, schemas.AfterSaleOut)
 def approve_aftersale(data: dict[str, Any], request_id: int) -> Any:
     """同意退款 Approve: the amount goes back the way it was paid (WeChat refund, or to the balance).
 
     With `goods_returned` the request's units go back to stock first (退货退款)."""
-    req = payment_aftersales.approve(
+    return payment_aftersales.approve(
         request_id, staff_id=current_user().id, note=data["note"], goods_returned=data["goods_returned"]
     )
-    return _json(aftersales.as_dict(req))
 
 
 @blp.route("/aftersales/<int:request_id>/reject", methods=["POST"])
 @access(*STAFF)
 @blp.arguments(DecisionIn)
+@blp.response(200, schemas.AfterSaleOut)
 def reject_aftersale(data: dict[str, Any], request_id: int) -> Any:
     """拒绝退款 Reject an after-sales request with a note."""
     with transaction():
         req = aftersales.decide(request_id, approve=False, staff_id=current_user().id, note=data["note"])
         audit.record(current_user().id, "aftersale.reject", "aftersale", req.id, note=data["note"])
-    return _json(aftersales.as_dict(req))
+    return req
 
 
 @blp.route("/referrals", methods=["GET"])
 @access("owner")
-def referrals() -> Response:
+@blp.response(200, schemas.ReferralList)
+def referrals() -> Any:
     """分享带客 Which member brought which customer."""
-    return Response(
-        json.dumps({"items": sharing.referrals()}, ensure_ascii=False), mimetype="application/json"
-    )
+    return {"items": sharing.referrals()}

@@ -81,16 +81,3 @@ def decide(request_id: int, *, approve: bool, staff_id: int, note: str = "") -> 
 
 def of_customer(customer_id: int) -> Any:
     return AfterSaleRequest.select().where(AfterSaleRequest.customer == customer_id)
-
-
-def as_dict(req: AfterSaleRequest) -> dict[str, Any]:
-    return {
-        "id": req.id,
-        "order_id": req.order_id,
-        "lines": json.loads(req.lines),
-        "amount_fen": req.amount_fen,
-        "reason": req.reason,
-        "status": req.status,
-        "note": req.note,
-        "created_at": req.created_at.isoformat(),
-    }
