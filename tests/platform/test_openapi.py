@@ -38,7 +38,6 @@ def test_every_operation_documents_a_typed_success_body(client):
             elif "application/json" in content and "schema" not in content["application/json"]:
                 problems.append(f"{method} {path} {status}: JSON without a schema")
     assert problems == []
-    assert len(operations(spec)) == 86
 
 
 def test_every_documented_field_has_a_type_and_money_is_integer_fen(client):
