@@ -13,7 +13,7 @@ from miniprogram_api.api import Blueprint
 from miniprogram_api.fields import ComputedInteger
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.pagination import PageArgs, page, page_schema
-from miniprogram_api.security import STAFF, access
+from miniprogram_api.security import STAFF, access, current_user
 from store import catalog
 
 blp = Blueprint(
@@ -169,7 +169,7 @@ def create_warehouse(data: dict[str, Any]) -> Any:
 @blp.response(201, CustomerOut)
 def create_customer(data: dict[str, Any]) -> Any:
     """新建客户 Create a customer (walk-in, member or distributor with credit limit and terms)."""
-    return catalog.create_customer(data.pop("kind"), data.pop("name"), **data)
+    return catalog.create_customer(data.pop("kind"), data.pop("name"), actor_id=current_user().id, **data)
 
 
 @blp.route("/customers", methods=["GET"])
@@ -196,6 +196,7 @@ def receive_stock(data: dict[str, Any]) -> Any:
         data["quantity"],
         data["unit_cost_fen"],
         reference=data["reference"],
+        actor_id=current_user().id,
     )
     return StockLevel.get((StockLevel.sku == data["sku_id"]) & (StockLevel.warehouse == data["warehouse_id"]))
 

@@ -237,7 +237,11 @@ def refund(data: dict[str, Any], order_id: int) -> Any:
             code="refund_through_wechat",
         )
     return sales.refund_order(
-        order_id, data["amount_fen"], reference=_reference("refund"), method=data["method"]
+        order_id,
+        data["amount_fen"],
+        reference=_reference("refund"),
+        method=data["method"],
+        actor_id=current_user().id,
     )
 
 
@@ -252,4 +256,6 @@ def return_goods(data: dict[str, Any], order_id: int) -> Any:
     Money is refunded separately (`/refunds` for cash and transfer, `/wechat-refunds` for WeChat Pay).
     """
     _visible_order(order_id)
-    return sales.return_goods(order_id, data["lines"], reference=_reference("return"))
+    return sales.return_goods(
+        order_id, data["lines"], reference=_reference("return"), actor_id=current_user().id
+    )

@@ -88,7 +88,11 @@ def my_account() -> Any:
 def collect(data: dict[str, Any]) -> Any:
     """收款 Record money received on account; it settles open invoices, oldest due first."""
     payment = receivables.collect(
-        data["customer_id"], data["amount_fen"], data["method"], f"collection:{uuid.uuid4().hex}"
+        data["customer_id"],
+        data["amount_fen"],
+        data["method"],
+        f"collection:{uuid.uuid4().hex}",
+        actor_id=current_user().id,
     )
     return {
         "payment_id": payment.id,

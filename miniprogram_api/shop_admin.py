@@ -8,9 +8,6 @@ from typing import Any
 
 import marshmallow as ma
 
-from backend import audit
-from backend.db import transaction
-from backend.kernel.models import Sku
 from miniprogram_api import shop_schemas as schemas
 from miniprogram_api.api import Blueprint
 from miniprogram_api.idempotency import idempotent
@@ -19,8 +16,7 @@ from miniprogram_api.security import STAFF, access, current_user
 from miniprogram_api.shop import order_dict
 from payments import aftersales as payment_aftersales
 from store import aftersales, categories, fulfilment, members, promotions, sharing
-from store.errors import UnknownSku
-from store.shop_models import AfterSaleRequest, MemberLevel, SkuLevelPrice
+from store.shop_models import AfterSaleRequest
 
 blp = Blueprint("shop_admin", __name__, url_prefix="/api", description="商城管理 The shop for staff")
 
@@ -133,9 +129,7 @@ def update_category(data: dict[str, Any], category_id: int) -> Any:
 @blp.response(200, schemas.AdminProductOut)
 def update_product(data: dict[str, Any], product_id: int) -> Any:
     """修改商品 Name, description, category, pictures (https URLs), on/off sale."""
-    with transaction():
-        product = categories.update_product(product_id, **data)
-        audit.record(current_user().id, "product.update", "product", product_id, **data)
+    product = categories.update_product(product_id, actor_id=current_user().id, **data)
     return product
 
 
@@ -145,9 +139,7 @@ def update_product(data: dict[str, Any], product_id: int) -> Any:
 @blp.response(200, schemas.AdminSkuOut)
 def update_sku(data: dict[str, Any], sku_id: int) -> Any:
     """修改规格 Specification name, unit, retail/member/distributor prices, on/off sale."""
-    with transaction():  # prices and listing are privileged: audited with the change
-        sku = categories.update_sku(sku_id, **data)
-        audit.record(current_user().id, "sku.update", "sku", sku_id, **data)
+    sku = categories.update_sku(sku_id, actor_id=current_user().id, **data)  # audited with the change
     return sku
 
 
@@ -167,17 +159,7 @@ def create_level(data: dict[str, Any]) -> Any:
 @blp.response(200, schemas.LevelPriceOut)
 def set_level_price(data: dict[str, Any], sku_id: int, level_id: int) -> Any:
     """等级价 The price of a SKU for one member level."""
-    with transaction():
-        if (
-            Sku.get_or_none(Sku.id == sku_id) is None
-            or MemberLevel.get_or_none(MemberLevel.id == level_id) is None
-        ):
-            raise UnknownSku(details={"sku_id": sku_id, "level_id": level_id})
-        SkuLevelPrice.insert(sku=sku_id, level=level_id, price_fen=data["price_fen"]).on_conflict(
-            conflict_target=[SkuLevelPrice.sku, SkuLevelPrice.level],
-            update={SkuLevelPrice.price_fen: data["price_fen"]},
-        ).execute()
-        audit.record(current_user().id, "sku.level_price", "sku", sku_id, level_id=level_id, **data)
+    categories.set_level_price(sku_id, level_id, data["price_fen"], actor_id=current_user().id)
     return {"sku_id": sku_id, "level_id": level_id, "price_fen": data["price_fen"]}
 
 
@@ -187,9 +169,7 @@ def set_level_price(data: dict[str, Any], sku_id: int, level_id: int) -> Any:
 @blp.response(200, schemas.MemberOnLevelOut)
 def set_member_level(data: dict[str, Any], customer_id: int) -> Any:
     """会员等级 Put a member on a level."""
-    with transaction():
-        acc = members.set_level(customer_id, data["level_id"])
-        audit.record(current_user().id, "member.level", "customer", customer_id, **data)
+    acc = members.set_level(customer_id, data["level_id"], actor_id=current_user().id)
     return {"customer_id": customer_id, "level_id": acc.level_id, "points": acc.points}
 
 
@@ -200,8 +180,7 @@ def set_member_level(data: dict[str, Any], customer_id: int) -> Any:
 @blp.response(201, schemas.CouponOut)
 def create_coupon(data: dict[str, Any]) -> Any:
     """新建优惠券 满减: amount off over a threshold, per-customer limit, validity window."""
-    coupon = promotions.create_coupon(data.pop("name"), **data)
-    audit.record(current_user().id, "coupon.create", "coupon", coupon.id, **data)
+    coupon = promotions.create_coupon(data.pop("name"), actor_id=current_user().id, **data)
     return coupon
 
 
@@ -248,9 +227,7 @@ def approve_aftersale(data: dict[str, Any], request_id: int) -> Any:
 @blp.response(200, schemas.AfterSaleOut)
 def reject_aftersale(data: dict[str, Any], request_id: int) -> Any:
     """拒绝退款 Reject an after-sales request with a note."""
-    with transaction():
-        req = aftersales.decide(request_id, approve=False, staff_id=current_user().id, note=data["note"])
-        audit.record(current_user().id, "aftersale.reject", "aftersale", req.id, note=data["note"])
+    req = aftersales.reject(request_id, staff_id=current_user().id, note=data["note"])
     return req
 
 

@@ -26,13 +26,15 @@ def approve(
     with transaction():
         req = aftersales.decide(request_id, approve=True, staff_id=staff_id, note=note)
         if goods_returned:
-            sales.return_goods(req.order_id, json.loads(req.lines), reference=f"aftersale:{req.id}")
+            sales.return_goods(
+                req.order_id, json.loads(req.lines), reference=f"aftersale:{req.id}", actor_id=staff_id
+            )
         order = Order.get_by_id(req.order_id)
         if paid_with_wechat(order.id):
             refunds.request_refund(order.id, req.amount_fen, requested_by=staff_id)
             how = "wechat"
         elif order.paid_fen:
-            sales.refund_order(order.id, req.amount_fen, reference=f"aftersale:{req.id}")
+            sales.refund_order(order.id, req.amount_fen, reference=f"aftersale:{req.id}", actor_id=staff_id)
             how = "spine"
         else:
             raise InvalidAfterSale(details={"order_id": order.id, "paid_fen": 0})

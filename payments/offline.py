@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from backend import clock
+from backend import audit, clock
 from backend.db import transaction
 from backend.kernel.models import Order
 from payments.errors import InvalidOfflinePayment
@@ -54,7 +54,17 @@ def record_offline_payment(
     with transaction():
         out_trade_no = _out_trade_no(method)
         order = sales.capture_payment(order_id, amount_fen, method, out_trade_no)
-        return PaymentRecord.get_by_id(_insert_record(order, method, out_trade_no, staff_id))
+        record_id = _insert_record(order, method, out_trade_no, staff_id)
+        audit.record(
+            staff_id,
+            "payment.offline",
+            "order",
+            order.id,
+            method=method,
+            amount_fen=amount_fen,
+            out_trade_no=out_trade_no,
+        )
+        return PaymentRecord.get_by_id(record_id)
 
 
 def counter_sale(

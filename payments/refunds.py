@@ -14,7 +14,7 @@ from typing import Any
 
 import peewee as pw
 
-from backend import clock
+from backend import audit, clock
 from backend.db import locked, savepoint, transaction
 from backend.errors import DomainError
 from backend.jobs.outbox import enqueue
@@ -62,6 +62,16 @@ def create_refund_record(
             requested_by=requested_by,
         ).execute()
         refund = RefundRecord.get_by_id(refund_id)
+        audit.record(
+            requested_by,
+            "refund.wechat_request",
+            "order" if payment.order_id is not None else "payment_record",
+            payment.order_id if payment.order_id is not None else payment.id,
+            amount_fen=amount_fen,
+            reason=reason,
+            out_refund_no=refund.out_refund_no,
+            out_trade_no=payment.out_trade_no,
+        )
         enqueue(
             "payments.request_refund",
             {"refund_id": refund.id},

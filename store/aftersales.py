@@ -15,7 +15,7 @@ from typing import Any
 
 import peewee as pw
 
-from backend import clock
+from backend import audit, clock
 from backend.db import locked, transaction
 from backend.kernel.models import Order, OrderLine
 from backend.money import round_half_up_div
@@ -77,6 +77,14 @@ def decide(request_id: int, *, approve: bool, staff_id: int, note: str = "") -> 
             note=note,
         ).where(AfterSaleRequest.id == request_id).execute()
         return AfterSaleRequest.get_by_id(request_id)
+
+
+def reject(request_id: int, *, staff_id: int, note: str = "") -> AfterSaleRequest:
+    """Say no to a request (once), with a note for the customer."""
+    with transaction():
+        req = decide(request_id, approve=False, staff_id=staff_id, note=note)
+        audit.record(staff_id, "aftersale.reject", "aftersale", req.id, order_id=req.order_id, note=note)
+        return req
 
 
 def of_customer(customer_id: int) -> Any:

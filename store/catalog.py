@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import peewee as pw
 
+from backend import audit
 from backend.auth.models import User
 from backend.db import Param, Prepared, db, is_postgres, savepoint, transaction
 from backend.errors import NotFound
@@ -70,7 +71,9 @@ def create_customer(
     user_id: int | None = None,
     credit_limit_fen: int = 0,
     payment_terms_days: int = 0,
+    actor_id: int | None = None,
 ) -> Customer:
+    """A new customer; its credit limit and terms (the only way to set them) are audited."""
     if kind not in CUSTOMER_KINDS:
         raise InvalidCustomer(details={"kind": kind})
     if not 0 <= credit_limit_fen <= MAX_AMOUNT_FEN or not 0 <= payment_terms_days <= 365:
@@ -84,7 +87,7 @@ def create_customer(
             raise InvalidCustomer(details={"user_id": user_id})
         try:
             with savepoint():
-                return Customer.create(
+                customer = Customer.create(
                     kind=kind,
                     name=name,
                     phone=phone,
@@ -94,6 +97,17 @@ def create_customer(
                 )
         except pw.IntegrityError:
             raise CustomerLinkTaken(details={"user_id": user_id})
+        if credit_limit_fen or payment_terms_days:  # credit given: privileged, audited
+            audit.record(
+                actor_id,
+                "customer.credit",
+                "customer",
+                customer.id,
+                kind=kind,
+                credit_limit_fen=credit_limit_fen,
+                payment_terms_days=payment_terms_days,
+            )
+        return customer
 
 
 # Looked up by every counter sale (prepared: see backend.db.Prepared).

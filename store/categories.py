@@ -12,12 +12,14 @@ from typing import Any
 
 import peewee as pw
 
+from backend import audit
 from backend.db import transaction
 from backend.inventory.models import StockLevel
 from backend.kernel.models import Category, Product, Sku
 from store import catalog
 from store.errors import UnknownProduct, UnknownSku
 from store.shop_errors import InvalidImage, UnknownCategory
+from store.shop_models import MemberLevel, SkuLevelPrice
 
 MAX_IMAGES = 9
 
@@ -53,11 +55,12 @@ def image_list(urls: list[str]) -> str:
     return json.dumps(urls, ensure_ascii=False)
 
 
-def update_product(product_id: int, **fields: Any) -> Product:
+def update_product(product_id: int, *, actor_id: int | None = None, **fields: Any) -> Product:
     """Name, description, category, pictures and on/off sale; the SKUs keep their own prices."""
     with transaction():
         if not Product.select().where(Product.id == product_id).exists():
             raise UnknownProduct(details={"product_id": product_id})
+        audit.record(actor_id, "product.update", "product", product_id, **fields)
         if "category_id" in fields:
             _check_category(fields["category_id"])
             fields["category"] = fields.pop("category_id")
@@ -68,14 +71,30 @@ def update_product(product_id: int, **fields: Any) -> Product:
         return Product.get_by_id(product_id)
 
 
-def update_sku(sku_id: int, **fields: Any) -> Sku:
+def update_sku(sku_id: int, *, actor_id: int | None = None, **fields: Any) -> Sku:
     """Prices (retail, member, distributor), name (the specification), unit and on/off sale."""
     with transaction():
         if not Sku.select().where(Sku.id == sku_id).exists():
             raise UnknownSku(details={"sku_id": sku_id})
         if fields:
             Sku.update(**fields).where(Sku.id == sku_id).execute()
+        audit.record(actor_id, "sku.update", "sku", sku_id, **fields)
         return Sku.get_by_id(sku_id)
+
+
+def set_level_price(sku_id: int, level_id: int, price_fen: int, *, actor_id: int | None = None) -> None:
+    """The price of a SKU for one member level (set again: replaced)."""
+    with transaction():
+        if (
+            Sku.get_or_none(Sku.id == sku_id) is None
+            or MemberLevel.get_or_none(MemberLevel.id == level_id) is None
+        ):
+            raise UnknownSku(details={"sku_id": sku_id, "level_id": level_id})
+        SkuLevelPrice.insert(sku=sku_id, level=level_id, price_fen=price_fen).on_conflict(
+            conflict_target=[SkuLevelPrice.sku, SkuLevelPrice.level],
+            update={SkuLevelPrice.price_fen: price_fen},
+        ).execute()
+        audit.record(actor_id, "sku.level_price", "sku", sku_id, level_id=level_id, price_fen=price_fen)
 
 
 def images(product: Product) -> list[str]:

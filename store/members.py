@@ -28,7 +28,7 @@ import datetime as dt
 
 import peewee as pw
 
-from backend import clock
+from backend import audit, clock
 from backend.db import savepoint, transaction
 from backend.kernel.models import Customer
 from backend.money import round_half_up_div
@@ -61,10 +61,11 @@ def account(customer_id: int) -> MemberAccount:
     return MemberAccount.get(MemberAccount.customer == customer_id)
 
 
-def set_level(customer_id: int, level_id: int | None) -> MemberAccount:
+def set_level(customer_id: int, level_id: int | None, *, actor_id: int | None = None) -> MemberAccount:
     with transaction():
         account(customer_id)
         MemberAccount.update(level=level_id).where(MemberAccount.customer == customer_id).execute()
+        audit.record(actor_id, "member.level", "customer", customer_id, level_id=level_id)
         return account(customer_id)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import peewee as pw
 
-from backend import clock
+from backend import audit, clock
 from backend.db import savepoint, transaction
 from store.shop_errors import CouponLimitReached, CouponNotUsable, NotYours
 from store.shop_models import Coupon, CustomerCoupon
@@ -27,9 +27,10 @@ def create_coupon(
     per_customer_limit: int = 1,
     valid_from: dt.datetime,
     valid_until: dt.datetime,
+    actor_id: int | None = None,
 ) -> Coupon:
     with transaction():
-        return Coupon.create(
+        coupon = Coupon.create(
             name=name,
             amount_off_fen=amount_off_fen,
             threshold_fen=threshold_fen,
@@ -37,6 +38,18 @@ def create_coupon(
             valid_from=valid_from,
             valid_until=valid_until,
         )
+        audit.record(
+            actor_id,
+            "coupon.create",
+            "coupon",
+            coupon.id,
+            amount_off_fen=amount_off_fen,
+            threshold_fen=threshold_fen,
+            per_customer_limit=per_customer_limit,
+            valid_from=valid_from,
+            valid_until=valid_until,
+        )
+        return coupon
 
 
 def _valid_now(coupon: Coupon) -> bool:

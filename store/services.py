@@ -493,7 +493,12 @@ def reopen_cancelled_order(order_id: int) -> Order:
 
 
 def refund_order(
-    order_id: int, amount_fen: int | None = None, *, reference: str, method: str | None = None
+    order_id: int,
+    amount_fen: int | None = None,
+    *,
+    reference: str,
+    method: str | None = None,
+    actor_id: int | None = None,
 ) -> Order:
     """Pay money back. Idempotent per `reference`.
 
@@ -553,6 +558,17 @@ def refund_order(
             "order.refund_notice",
             {"order_id": order.id, "amount_fen": amount, "reference": reference},
             dedupe_key=f"refund:{reference}",
+        )
+        audit.record(
+            actor_id,
+            "order.refund",
+            "order",
+            order.id,
+            amount_fen=amount,
+            vat_fen=vat,
+            method=method,
+            reference=reference,
+            everything=everything,
         )
         return _set(
             order.id,
@@ -623,7 +639,9 @@ def _return_lines(order: Order, quantities: dict[int, int], *, reference: str, e
     return total_cost
 
 
-def return_goods(order_id: int, lines: Sequence[dict[str, int]], *, reference: str) -> Order:
+def return_goods(
+    order_id: int, lines: Sequence[dict[str, int]], *, reference: str, actor_id: int | None = None
+) -> Order:
     """Goods handed back after shipping (退货): stock in at the cost they left with, COGS reversed.
 
     Money goes back separately (refund_order, or the WeChat refund); a later full refund returns only
@@ -651,7 +669,16 @@ def return_goods(order_id: int, lines: Sequence[dict[str, int]], *, reference: s
             wanted[line_id] = wanted.get(line_id, 0) + quantity
         if not wanted or any(q > outstanding[line_id] for line_id, q in wanted.items()):
             raise InvalidReturn(details={"outstanding": outstanding, "asked": wanted})
-        _return_lines(order, wanted, reference=move_reference, event="order.goods_returned")
+        cost = _return_lines(order, wanted, reference=move_reference, event="order.goods_returned")
+        audit.record(
+            actor_id,
+            "order.return_goods",
+            "order",
+            order.id,
+            lines={str(line_id): quantity for line_id, quantity in sorted(wanted.items())},
+            cost_fen=cost,
+            reference=reference,
+        )
         return Order.get_by_id(order.id)
 
 

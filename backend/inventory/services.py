@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from backend import clock
+from backend import audit, clock
 from backend.db import Param, Prepared, is_postgres, transaction
 from backend.inventory.errors import InsufficientStock, InvalidCost, InvalidQuantity, StockStateBroken
 from backend.inventory.models import StockLevel, StockMove
@@ -199,7 +199,13 @@ def return_to_stock(
 
 
 def receive_purchase(
-    sku_id: int, warehouse_id: int, quantity: int, unit_cost_fen: int, *, reference: str = ""
+    sku_id: int,
+    warehouse_id: int,
+    quantity: int,
+    unit_cost_fen: int,
+    *,
+    reference: str = "",
+    actor_id: int | None = None,
 ) -> int:
     """A purchase receipt: stock in at a unit cost (moving average updates), Dr 1405 / Cr 2202.
 
@@ -226,6 +232,16 @@ def receive_purchase(
             value_delta_fen=value,
             reference=reference,
         ).execute()
+        audit.record(
+            actor_id,
+            "stock.receive",
+            "sku",
+            sku_id,
+            warehouse_id=warehouse_id,
+            quantity=quantity,
+            unit_cost_fen=unit_cost_fen,
+            reference=reference,
+        )
         if value == 0:  # free goods: stock only, no voucher
             return 0
         return post_entry(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from backend import clock
+from backend import audit, clock
 from backend.db import Param, Prepared, is_postgres, transaction
 from backend.kernel.models import Customer, Order
 from backend.ledger import chart
@@ -245,6 +245,7 @@ def collect(
     reference: str,
     *,
     invoice_ids: Sequence[int] | None = None,
+    actor_id: int | None = None,
 ) -> Payment:
     """A collection on account: money in, allocated to open invoices oldest due first, Dr money / Cr 1122.
 
@@ -288,6 +289,16 @@ def collect(
             memo=f"收款 {reference}",
             source_type="payment",
             source_id=payment.id,
+        )
+        audit.record(
+            actor_id,
+            "receivable.collect",
+            "customer",
+            customer_id,
+            amount_fen=amount_fen,
+            method=method,
+            reference=reference,
+            payment_id=payment.id,
         )
     return payment
 
