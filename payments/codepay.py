@@ -64,7 +64,7 @@ def collect_with_payment_code(order_id: int, auth_code: str, *, staff_id: int | 
         sleep(POLICY.interval_seconds)
         status, body = wechat.answer(wechat.client().query(out_trade_no=record.out_trade_no))
         trade_state = body.get("trade_state") if status == 200 else None
-        if trade_state in ("SUCCESS", "REFUND"):
+        if trade_state == "SUCCESS":  # only SUCCESS pays (apply_success refuses any other state)
             with transaction():
                 apply_success(body)
             return _finish(record.id)

@@ -41,11 +41,16 @@ def sync_payment(record_id: int) -> str:
     if status != 200:
         raise RuntimeError(f"WeChat query of {record.out_trade_no} answered {status}: {body}")
     trade_state = str(body.get("trade_state") or "")
-    if trade_state in ("SUCCESS", "REFUND"):  # REFUND: it was paid, and refunded since
+    if trade_state == "SUCCESS":
         with transaction():
             outcome, _ = apply_success(body)
         if outcome not in ("applied", "duplicate"):
             log.warning("query of %s gave %s", record.out_trade_no, outcome)
+    elif trade_state == "REFUND":
+        # Paid and already refunded at WeChat before we saw it paid (a refund made outside yecai):
+        # the money went back, so nothing is captured; a person checks it against the bill.
+        log.warning("payment %s was refunded at WeChat before it was captured", record.out_trade_no)
+        mark_ended(record.id, "failed", "WeChat: paid and refunded outside yecai (REFUND); not captured")
     elif trade_state == "CLOSED":
         mark_ended(record.id, "closed")
     elif trade_state == "PAYERROR":

@@ -24,7 +24,10 @@ from payments.services import apply_success, merchant_problem
 
 log = logging.getLogger(__name__)
 
-ACCEPTED = ("applied", "duplicate", "unknown", "ignored", "failed", "conflict")
+# Answered 204: done with, nothing for WeChat to resend. A transaction notification whose
+# trade_state is not SUCCESS (not_success) is acknowledged and changes nothing: resending it
+# would not make it a payment.
+ACCEPTED = ("applied", "duplicate", "unknown", "ignored", "failed", "conflict", "not_success")
 
 
 @dataclass(frozen=True)

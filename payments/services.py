@@ -303,6 +303,14 @@ def merchant_problem(resource: dict[str, Any]) -> str | None:
     return None
 
 
+def not_success(resource: dict[str, Any]) -> bool:
+    """A transaction WeChat does not say is paid: whatever the event type, money moves only on SUCCESS."""
+    if resource.get("trade_state") == "SUCCESS":
+        return False
+    log.info("transaction %s is %s, not paid", resource.get("out_trade_no"), resource.get("trade_state"))
+    return True
+
+
 def _total(resource: dict[str, Any]) -> int | None:
     amount = resource.get("amount")
     total = amount.get("total") if isinstance(amount, dict) else None
@@ -313,8 +321,12 @@ def apply_success(resource: dict[str, Any]) -> tuple[str, PaymentRecord | None]:
     """WeChat says this transaction succeeded: record it and move the money exactly once.
 
     Runs in the caller's transaction, under the payment record's row lock. Returns the outcome
-    (applied | duplicate | unknown | refused_amount | refused_merchant | conflict | ignored).
+    (applied | duplicate | unknown | refused_amount | refused_merchant | conflict | ignored |
+    not_success). Only trade_state SUCCESS pays: a transaction in any other state (NOTPAY,
+    USERPAYING, CLOSED, REVOKED, PAYERROR, REFUND) changes nothing here.
     """
+    if not_success(resource):
+        return "not_success", None
     problem = merchant_problem(resource)
     if problem:
         log.warning("refused transaction %s: %s", resource.get("out_trade_no"), problem)

@@ -23,7 +23,7 @@ from backend.ledger.services import Cr, Dr, post_entry
 from payments import wechat
 from payments.errors import NoWechatIdentity, PaymentGatewayError
 from payments.models import TopUp
-from payments.services import jsapi_params, merchant_problem
+from payments.services import jsapi_params, merchant_problem, not_success
 from store import members
 
 PREFIX = "TU"
@@ -73,7 +73,10 @@ def start_top_up(user_id: int, customer_id: int, amount_fen: int) -> StartedTopU
 
 
 def apply_success(resource: dict[str, Any]) -> str:
-    """WeChat says a top-up was paid. Returns applied | duplicate | unknown | refused_* | ignored."""
+    """WeChat says a top-up was paid. Returns applied | duplicate | unknown | refused_* | ignored |
+    not_success (any trade_state but SUCCESS)."""
+    if not_success(resource):
+        return "not_success"
     problem = merchant_problem(resource)
     if problem:
         return "refused_merchant"

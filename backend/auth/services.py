@@ -105,10 +105,15 @@ def _exchange(code: str, exchange: CodeExchanger) -> dict[str, Any]:
         raise errors.WechatUnavailable()
 
 
+def _sealed_session_key(session: dict[str, Any], secret_key: str) -> str:
+    """Every path that stores a session_key stores it sealed: a database dump must not hold it."""
+    return seal(str(session["session_key"]), secret_key)
+
+
 def login_with_wechat(code: str, exchange: CodeExchanger, ttl_seconds: int, secret_key: str) -> IssuedToken:
     """Exchange a wx.login code; a first-time openid becomes a new customer account."""
     session = _exchange(code, exchange)
-    session_key = seal(session["session_key"], secret_key)
+    session_key = _sealed_session_key(session, secret_key)
     openid = session["openid"]
     with transaction():
         identity = locked(WechatIdentity.select().where(WechatIdentity.openid == openid)).first()
@@ -129,17 +134,17 @@ def login_with_wechat(code: str, exchange: CodeExchanger, ttl_seconds: int, secr
 def bind_wechat(user: User, code: str, exchange: CodeExchanger, secret_key: str) -> WechatIdentity:
     """Staff and owners bind their WeChat so they can log in from the mini-program console."""
     session = _exchange(code, exchange)
+    session_key = _sealed_session_key(session, secret_key)
     with transaction():
         identity = WechatIdentity.get_or_none(WechatIdentity.openid == session["openid"])
         if identity is not None and identity.user_id != user.id:
             raise errors.AlreadyBound()
         if identity is None:
             identity = WechatIdentity.create(
-                openid=session["openid"],
-                unionid=session.get("unionid"),
-                user=user,
-                session_key=session["session_key"],
+                openid=session["openid"], unionid=session.get("unionid"), user=user, session_key=session_key
             )
+        else:  # binding again: keep the newest session_key, sealed like the first
+            WechatIdentity.update(session_key=session_key).where(WechatIdentity.id == identity.id).execute()
         audit.record(user.id, "user.bind_wechat", "user", user.id)
         return identity
 

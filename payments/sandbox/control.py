@@ -22,6 +22,7 @@ from .transitions import (
     complete_refund,
     decline_prepay,
     inject_fault,
+    notify_trade_state,
     pay_code_url,
     refund_json,
     register_payment_code,
@@ -153,6 +154,19 @@ def clock_advance() -> Response:
 def notifications_deliver() -> Response:
     attempts = deliver_due(_state())
     return jsonify({"attempts": [a.to_json() for a in attempts]})
+
+
+@bp.post("/notifications/trade-state")
+def notifications_trade_state() -> Response:
+    """Send the merchant a genuine transaction notification that reports any trade_state."""
+    body = _body()
+    n = notify_trade_state(
+        _state(),
+        _required(body, "out_trade_no"),
+        _required(body, "trade_state"),
+        str(body.get("event_type") or "TRANSACTION.SUCCESS"),
+    )
+    return jsonify({"id": n.id, "event_type": n.event_type, "resource": n.resource})
 
 
 @bp.get("/notifications")

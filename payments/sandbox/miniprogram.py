@@ -154,6 +154,7 @@ def jscode2session() -> Response:
             return _err(40029, "invalid code")
         login.used = True
         session_key = base64.b64encode(secrets.token_bytes(16)).decode("ascii")
+        login.session_key = session_key
     return jsonify({"openid": login.openid, "session_key": session_key, "unionid": login.unionid})
 
 

@@ -41,6 +41,8 @@ class LoginCode:
     unionid: str
     expires_at: float
     used: bool = False
+    # What code2session answered for this code: tests look for it where it must never be.
+    session_key: str | None = None
 
 
 @dataclass

@@ -25,7 +25,16 @@ from . import miniprogram, notify, transitions
 from .app import create_sandbox_app
 from .clock import SandboxClock
 from .credentials import SandboxCredentials, generate_credentials
-from .state import DEFAULT_USERPAYING_SECONDS, DeliveryAttempt, Fault, LoginCode, Order, Refund, SandboxState
+from .state import (
+    DEFAULT_USERPAYING_SECONDS,
+    DeliveryAttempt,
+    Fault,
+    LoginCode,
+    Notification,
+    Order,
+    Refund,
+    SandboxState,
+)
 
 if TYPE_CHECKING:
     from wechatpayv3 import WeChatPay
@@ -132,6 +141,12 @@ class RunningSandbox:
 
     def deliver_due(self) -> list[DeliveryAttempt]:
         return notify.deliver_due(self.state)
+
+    def notify_trade_state(
+        self, out_trade_no: str, trade_state: str, event_type: str = "TRANSACTION.SUCCESS"
+    ) -> Notification:
+        """Queue a genuine notification reporting ``trade_state`` (see transitions.notify_trade_state)."""
+        return transitions.notify_trade_state(self.state, out_trade_no, trade_state, event_type)
 
     def inject_fault(self, kind: str, out_trade_no: str, **options: Any) -> Fault:
         """kind: duplicate(copies, concurrent) | late(until | delay_seconds) | out_of_order |

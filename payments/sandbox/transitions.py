@@ -19,6 +19,7 @@ from .state import (
     FAULT_KINDS,
     PAYMENT_CODE_BEHAVIOURS,
     Fault,
+    Notification,
     Order,
     PaymentCode,
     Refund,
@@ -364,6 +365,27 @@ def complete_refund(state: SandboxState, out_refund_no: str, status: str = "SUCC
 
 
 # --- fault injection -----------------------------------------------------------------------
+
+
+def notify_trade_state(
+    state: SandboxState, out_trade_no: str, trade_state: str, event_type: str = "TRANSACTION.SUCCESS"
+) -> Notification:
+    """Owe the merchant a genuine (signed, encrypted) transaction notification that reports
+    ``trade_state`` whatever the order's real state is, with a transaction id: what a merchant
+    must read before paying anything. The order itself does not change."""
+    if trade_state not in TRADE_STATE_DESC:
+        raise SandboxError(400, "PARAM_ERROR", f"trade_state must be one of {', '.join(TRADE_STATE_DESC)}")
+    with state.lock:
+        order = state.orders.get(out_trade_no)
+        if order is None:
+            raise SandboxError(404, "ORDER_NOT_EXIST", "订单不存在 / no such out_trade_no")
+        resource = transaction_json(order)
+        resource.update(trade_state=trade_state, trade_state_desc=TRADE_STATE_DESC[trade_state])
+        resource.setdefault("transaction_id", new_transaction_id(state))
+        notification = queue_notification(state, event_type, order.notify_url, resource, out_trade_no)
+        if notification is None:
+            raise SandboxError(400, "PARAM_ERROR", "the order has no notify_url")
+        return notification
 
 
 @dataclass
