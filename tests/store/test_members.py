@@ -297,9 +297,11 @@ def test_top_ups_reconcile_with_the_wechat_bill_and_a_redelivery_credits_once(
         "appid": sb.credentials.appid,
         "out_trade_no": record.out_trade_no,
         "transaction_id": record.transaction_id,
+        "trade_state": "SUCCESS",
         "amount": {"total": 3000},
     }
     assert topups.apply_success(resource) == "duplicate"
+    assert topups.apply_success({**resource, "trade_state": "REFUND"}) == "not_success"
     assert topups.apply_success({**resource, "amount": {"total": 1}}) == "refused_amount"
     assert [(e.kind, e.amount_fen) for e in StoredValueEntry.select()] == [("top_up", 3000)]
 
