@@ -58,6 +58,10 @@ class CounterSaleIn(ma.Schema):
 
 class CashPaymentIn(ma.Schema):
     amount_fen = ma.fields.Integer(required=True, strict=True)
+    deliver_later = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "a counter order's goods stay reserved instead of leaving now"},
+    )
 
 
 class RefundIn(ma.Schema):
@@ -196,9 +200,16 @@ def get_order(order_id: int) -> Any:
 @blp.arguments(CashPaymentIn)
 @blp.response(200, OrderOut)
 def cash_payment(data: dict[str, Any], order_id: int) -> Any:
-    """收现金 Take the order's amount due in cash at the counter (once per order)."""
+    """收现金 Take the order's amount due in cash at the counter (once per order); a counter order's
+    goods are handed over with it unless `deliver_later`."""
     _visible_order(order_id)
-    offline.record_offline_payment(order_id, "cash", data["amount_fen"], staff_id=current_user().id)
+    offline.record_offline_payment(
+        order_id,
+        "cash",
+        data["amount_fen"],
+        staff_id=current_user().id,
+        deliver_later=data["deliver_later"],
+    )
     return Order.get_by_id(order_id)
 
 

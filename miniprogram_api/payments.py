@@ -131,6 +131,10 @@ def wechat_invoice_checkout(invoice_id: int) -> Any:
 class OfflinePaymentIn(ma.Schema):
     method = ma.fields.String(required=True, validate=ma.validate.OneOf(offline.OFFLINE_METHODS))
     amount_fen = ma.fields.Integer(required=True, strict=True)
+    deliver_later = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "a counter order's goods stay reserved instead of leaving now"},
+    )
 
 
 @blp.route("/orders/<int:order_id>/offline-payments", methods=["POST"])
@@ -139,9 +143,14 @@ class OfflinePaymentIn(ma.Schema):
 @blp.arguments(OfflinePaymentIn)
 @blp.response(201, PaymentOut)
 def offline_payment(data: dict[str, Any], order_id: int) -> Any:
-    """现金/转账收款 Record the order's amount due received in cash or by bank transfer."""
+    """现金/转账收款 Record the order's amount due received in cash or by bank transfer; a counter
+    order's goods are handed over with it unless `deliver_later`."""
     return offline.record_offline_payment(
-        order_id, data["method"], data["amount_fen"], staff_id=current_user().id
+        order_id,
+        data["method"],
+        data["amount_fen"],
+        staff_id=current_user().id,
+        deliver_later=data["deliver_later"],
     )
 
 

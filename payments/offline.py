@@ -46,15 +46,20 @@ def _check(method: str, amount_fen: Any = 1) -> None:
 
 
 def record_offline_payment(
-    order_id: int, method: str, amount_fen: int, *, staff_id: int | None
+    order_id: int, method: str, amount_fen: int, *, staff_id: int | None, deliver_later: bool = False
 ) -> PaymentRecord:
     """Take the order's amount due in cash or by bank transfer. Refused in full (nothing written)
-    if the order is not waiting for payment or the amount differs from what is due."""
+    if the order is not waiting for payment or the amount differs from what is due.
+
+    An order billed at the counter is handed over as it is paid (stock issued, COGS posted, in the
+    same transaction), unless staff choose `deliver_later`; other channels ship on their own."""
     _check(method, amount_fen)
     with transaction():
         out_trade_no = _out_trade_no(method)
         order = sales.capture_payment(order_id, amount_fen, method, out_trade_no)
         record_id = _insert_record(order, method, out_trade_no, staff_id)
+        if order.channel == "counter" and not deliver_later:
+            sales.fulfil_order(order.id)
         audit.record(
             staff_id,
             "payment.offline",

@@ -74,8 +74,9 @@ def test_staff_record_a_bank_transfer_and_a_wrong_amount_changes_nothing(client,
     )
     assert replay.json == paid.json
     assert PaymentRecord.select().count() == 1
-    assert Order.get_by_id(order_id).status == "paid"
+    assert Order.get_by_id(order_id).status == "shipped"  # a counter order is handed over as it is paid
     assert order_entries(order_id) == [
-        ("order.paid", [("1002", 1130, 0), ("5001", 0, 1000), ("2221", 0, 130)])
+        ("order.paid", [("1002", 1130, 0), ("5001", 0, 1000), ("2221", 0, 130)]),
+        ("order.shipped", [("5401", 700, 0), ("1405", 0, 700)]),
     ]
     assert checks_clean() == []

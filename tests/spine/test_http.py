@@ -72,16 +72,29 @@ def test_counter_sale_over_http(client: Any, staff: dict[str, str], catalog_ids:
     wrong = post(client, f"/api/orders/{order['id']}/cash-payment", staff, {"amount_fen": 2000})
     assert (wrong.status_code, wrong.json["error"]["code"]) == (409, "amount_mismatch")
     paid = post(client, f"/api/orders/{order['id']}/cash-payment", staff, {"amount_fen": 2260})
-    assert (paid.status_code, paid.json["status"], paid.json["paid_fen"]) == (200, "paid", 2260)
+    # Paid at the counter, handed over at the counter: stock out and its cost booked with the cash.
+    assert (paid.status_code, paid.json["status"], paid.json["paid_fen"]) == (200, "shipped", 2260)
     # Cash taken for an order has a payment record with a status, like every other way money comes in.
     assert _records(order["id"]) == [("cash", "succeeded", "captured", 2260)]
     assert voucher(order["id"], "order.paid") == [("1001", 2260, 0), ("5001", 0, 2000), ("2221", 0, 260)]
-
-    shipped = client.post(f"/api/orders/{order['id']}/fulfil", headers=staff)
-    assert shipped.json["status"] == "shipped"
     assert voucher(order["id"], "order.shipped") == [("5401", 1400, 0), ("1405", 0, 1400)]
-    levels = client.get(f"/api/stock-levels?sku_id={catalog_ids['sku']}", headers=staff).json["items"]
-    assert [(lv["on_hand"], lv["reserved"], lv["value_fen"]) for lv in levels] == [(8, 0, 5600)]
+    assert _levels(client, staff, catalog_ids) == [(8, 0, 5600)]
+    again = client.post(f"/api/orders/{order['id']}/fulfil", headers=staff)
+    assert (again.status_code, again.json["error"]["code"]) == (409, "invalid_transition")
+
+    # Staff may take the money now and deliver later: the goods stay reserved until /fulfil.
+    later = post(
+        client, "/api/orders", staff, {"items": [{"sku_id": catalog_ids["sku"], "quantity": 1}]}
+    ).json
+    paid = post(
+        client, f"/api/orders/{later['id']}/cash-payment", staff, {"amount_fen": 1130, "deliver_later": True}
+    )
+    assert (paid.status_code, paid.json["status"]) == (200, "paid")
+    assert _levels(client, staff, catalog_ids) == [(8, 1, 5600)]
+    shipped = client.post(f"/api/orders/{later['id']}/fulfil", headers=staff)
+    assert shipped.json["status"] == "shipped"
+    assert voucher(later["id"], "order.shipped") == [("5401", 700, 0), ("1405", 0, 700)]
+    assert _levels(client, staff, catalog_ids) == [(7, 0, 4900)]
     assert breaks() == []
 
 
