@@ -67,6 +67,23 @@ def day_bounds(day: dt.date, tz: dt.tzinfo | None = None) -> tuple[dt.datetime, 
     return midnight(day), midnight(day + dt.timedelta(days=1))
 
 
+def local(ts_utc: dt.datetime) -> dt.datetime:
+    """A stored naive-UTC time as an aware time in the merchant's zone."""
+    return ts_utc.replace(tzinfo=dt.UTC).astimezone(_zone)
+
+
+def rfc3339(ts_utc: dt.datetime) -> str:
+    """How a time is shown: the merchant's wall clock with its offset, '2026-12-31T00:30:00+08:00'."""
+    return local(ts_utc).isoformat(timespec="seconds")
+
+
+def from_local(value: dt.datetime) -> dt.datetime:
+    """A time someone typed, as stored (naive UTC): with an offset it is exact; without one it is
+    the merchant's wall-clock time (a coupon "from 2026-12-31 00:00" starts at midnight in Beijing)."""
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=_zone)
+    return aware.astimezone(dt.UTC).replace(tzinfo=None)
+
+
 def advance(seconds: float) -> None:
     """Move the clock forward (tests and the demo's time-travel only)."""
     global _offset

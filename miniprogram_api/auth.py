@@ -13,6 +13,7 @@ from miniprogram_api.api import Blueprint
 from miniprogram_api.fields import ComputedBoolean
 from miniprogram_api.pagination import PageArgs, page, page_schema
 from miniprogram_api.security import PUBLIC, access, current_user
+from miniprogram_api.timestamps import Timestamp
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="登录与会话 Login and sessions")
 
@@ -38,16 +39,16 @@ class PasswordLoginIn(ma.Schema):
 
 class TokenOut(ma.Schema):
     token = ma.fields.String()
-    expires_at = ma.fields.DateTime()
+    expires_at = Timestamp()
     user = ma.fields.Nested(UserOut)
 
 
 class SessionOut(ma.Schema):
     id = ma.fields.Integer()
     method = ma.fields.String()
-    created_at = ma.fields.DateTime()
-    expires_at = ma.fields.DateTime()
-    revoked_at = ma.fields.DateTime(allow_none=True)
+    created_at = Timestamp()
+    expires_at = Timestamp()
+    revoked_at = Timestamp(allow_none=True)
     current = ComputedBoolean(
         compute=lambda token: token.id == getattr(current_user(), "current_token_id", None)
     )

@@ -18,6 +18,7 @@ from miniprogram_api.fields import ComputedNested
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.pagination import PageArgs, page, page_schema
 from miniprogram_api.security import STAFF, access, current_user
+from miniprogram_api.timestamps import Timestamp
 from payments import offline
 from payments import services as payment_services
 from store import catalog
@@ -102,9 +103,9 @@ class OrderOut(ma.Schema):
     vat_fen = ma.fields.Integer()
     paid_fen = ma.fields.Integer()
     refunded_fen = ma.fields.Integer()
-    created_at = ma.fields.DateTime()
-    paid_at = ma.fields.DateTime(allow_none=True)
-    shipped_at = ma.fields.DateTime(allow_none=True)
+    created_at = Timestamp()
+    paid_at = Timestamp(allow_none=True)
+    shipped_at = Timestamp(allow_none=True)
     lines = ComputedNested(LineOut, many=True, compute=sales.order_lines)
 
 

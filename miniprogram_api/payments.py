@@ -19,6 +19,7 @@ from miniprogram_api.api import Blueprint
 from miniprogram_api.fields import ComputedNested
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.security import STAFF, access, current_user
+from miniprogram_api.timestamps import Timestamp
 from payments import codepay, offline, reconciliation, refunds, services
 from payments.errors import PaymentNotFound, ReportNotFound
 from payments.models import PaymentRecord, ReconciliationDifference, ReconciliationReport, RefundRecord
@@ -36,8 +37,8 @@ class PaymentOut(ma.Schema):
     outcome = ma.fields.String()
     transaction_id = ma.fields.String(allow_none=True)
     refunded_fen = ma.fields.Integer()
-    created_at = ma.fields.DateTime()
-    succeeded_at = ma.fields.DateTime(allow_none=True)
+    created_at = Timestamp()
+    succeeded_at = Timestamp(allow_none=True)
 
 
 class RequestPaymentOut(ma.Schema):
@@ -76,8 +77,8 @@ class WechatRefundOut(ma.Schema):
     amount_fen = ma.fields.Integer()
     reason = ma.fields.String()
     status = ma.fields.String()
-    created_at = ma.fields.DateTime()
-    completed_at = ma.fields.DateTime(allow_none=True)
+    created_at = Timestamp()
+    completed_at = Timestamp(allow_none=True)
 
 
 class ReconcileIn(ma.Schema):
@@ -102,7 +103,7 @@ class ReportOut(ma.Schema):
     wechat_paid_fen = ma.fields.Integer()
     wechat_refunded_fen = ma.fields.Integer()
     difference_count = ma.fields.Integer()
-    ran_at = ma.fields.DateTime()
+    ran_at = Timestamp()
     differences = ComputedNested(
         DifferenceOut,
         many=True,

@@ -14,6 +14,7 @@ from miniprogram_api.idempotency import idempotent
 from miniprogram_api.pagination import PageArgs, page
 from miniprogram_api.security import STAFF, access, current_user
 from miniprogram_api.shop import order_dict
+from miniprogram_api.timestamps import Timestamp
 from payments import aftersales as payment_aftersales
 from store import aftersales, categories, fulfilment, members, promotions, sharing
 from store.shop_models import AfterSaleRequest
@@ -78,8 +79,8 @@ class CouponIn(ma.Schema):
     per_customer_limit = ma.fields.Integer(
         load_default=1, strict=True, validate=ma.validate.Range(min=1, max=100)
     )
-    valid_from = ma.fields.NaiveDateTime(required=True)
-    valid_until = ma.fields.NaiveDateTime(required=True)
+    valid_from = Timestamp(required=True)
+    valid_until = Timestamp(required=True)
 
 
 class ShipIn(ma.Schema):

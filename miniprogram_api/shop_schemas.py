@@ -11,6 +11,7 @@ import marshmallow as ma
 from miniprogram_api.fields import JsonList, JsonNested
 from miniprogram_api.pagination import page_schema
 from miniprogram_api.payments import RequestPaymentOut
+from miniprogram_api.timestamps import Timestamp
 
 
 def items_of(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
@@ -109,8 +110,8 @@ class CouponOut(ma.Schema):
     amount_off_fen = ma.fields.Integer()
     threshold_fen = ma.fields.Integer()
     per_customer_limit = ma.fields.Integer()
-    valid_from = ma.fields.DateTime()
-    valid_until = ma.fields.DateTime()
+    valid_from = Timestamp()
+    valid_until = Timestamp()
 
 
 class HeldCouponOut(ma.Schema):
@@ -197,8 +198,8 @@ class CheckoutDetailOut(ma.Schema):
 class ShipmentOut(ma.Schema):
     carrier = ma.fields.String()
     tracking_no = ma.fields.String()
-    shipped_at = ma.fields.DateTime()
-    received_at = ma.fields.DateTime(allow_none=True)
+    shipped_at = Timestamp()
+    received_at = Timestamp(allow_none=True)
     received_by = ma.fields.String(metadata={"description": "customer | auto; empty until received"})
 
 
@@ -210,7 +211,7 @@ class ShopOrderOut(ma.Schema):
     discount_fen = ma.fields.Integer()
     paid_fen = ma.fields.Integer()
     refunded_fen = ma.fields.Integer()
-    created_at = ma.fields.DateTime()
+    created_at = Timestamp()
     lines = ma.fields.List(ma.fields.Nested(ShopLineOut))
     checkout = ma.fields.Nested(CheckoutDetailOut, allow_none=True)
     shipment = ma.fields.Nested(ShipmentOut, allow_none=True)
@@ -246,7 +247,7 @@ class AfterSaleOut(ma.Schema):
     reason = ma.fields.String()
     status = ma.fields.String()
     note = ma.fields.String()
-    created_at = ma.fields.DateTime()
+    created_at = Timestamp()
 
 
 # ---------------------------------------------------------------- stored value top-up and sharing

@@ -14,6 +14,7 @@ from miniprogram_api.auth import UserOut
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.pagination import PageArgs, page, page_schema
 from miniprogram_api.security import access, current_user
+from miniprogram_api.timestamps import Timestamp
 
 blp = Blueprint("users", __name__, url_prefix="/api", description="账号与审计 Accounts and audit log")
 
@@ -35,7 +36,7 @@ class AuditOut(ma.Schema):
     target_type = ma.fields.String()
     target_id = ma.fields.String()
     detail = ma.fields.String()
-    at = ma.fields.DateTime()
+    at = Timestamp()
 
 
 UserPage = page_schema(UserOut, "UserPage")

@@ -95,7 +95,7 @@ def use(
             details={
                 "customer_coupon_id": held.id,
                 "threshold_fen": coupon.threshold_fen,
-                "valid_until": coupon.valid_until.isoformat(),
+                "valid_until": clock.rfc3339(coupon.valid_until),
             }
         )
     taken = (

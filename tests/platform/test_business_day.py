@@ -161,3 +161,36 @@ def test_a_sale_lands_on_the_merchants_day_in_reports_invoices_and_aging(
     assert dealer_buckets() == {"current": 2260}
     clock.travel_to(at + dt.timedelta(days=31))
     assert dealer_buckets() == {"1_30": 2260}
+
+
+@pytest.mark.parametrize(
+    ("zone", "shown", "typed_from", "stored_from"),
+    [
+        ("Asia/Shanghai", "2026-12-31T00:30:00+08:00", "2026-12-31T00:00:00+08:00", T(2026, 12, 30, 16)),
+        ("America/New_York", "2026-12-30T11:30:00-05:00", "2026-12-31T00:00:00-05:00", T(2026, 12, 31, 5)),
+    ],
+)
+def test_times_are_shown_and_read_on_the_merchants_clock(
+    client, make_user, login, zone: str, shown: str, typed_from: str, stored_from: T
+) -> None:
+    from store.shop_models import Coupon
+
+    _, tea, _, dealer = _shop()
+    order_id = _on_account_sale(T(2026, 12, 30, 16, 30), dealer.id, tea.id, 1)
+    staff = login(make_user("staff"))
+    assert client.get(f"/api/orders/{order_id}", headers=staff).json["created_at"] == shown
+
+    # A coupon typed as "from 2026-12-31 00:00" starts at the merchant's midnight; an offset is exact.
+    for key, valid_from in (("naive", "2026-12-31T00:00:00"), ("utc", "2026-12-30T16:00:00+00:00")):
+        body = {
+            "name": "元旦券",
+            "amount_off_fen": 500,
+            "valid_from": valid_from,
+            "valid_until": "2027-01-31T00:00:00",
+        }
+        created = client.post("/api/coupons", json=body, headers={**staff, "Idempotency-Key": key})
+        assert created.status_code == 201, created.json
+        coupon = Coupon.get_by_id(created.json["id"])
+        expected = stored_from if key == "naive" else T(2026, 12, 30, 16)
+        assert coupon.valid_from == expected
+        assert created.json["valid_from"] == (typed_from if key == "naive" else clock.rfc3339(expected))

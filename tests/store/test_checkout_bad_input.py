@@ -18,8 +18,8 @@ def _coupon(client, staff, key, **fields):
         "amount_off_fen": 500,
         "threshold_fen": 2000,
         "per_customer_limit": 1,
-        "valid_from": (clock.now() - dt.timedelta(minutes=1)).isoformat(),
-        "valid_until": (clock.now() + dt.timedelta(days=30)).isoformat(),
+        "valid_from": clock.rfc3339(clock.now() - dt.timedelta(minutes=1)),
+        "valid_until": clock.rfc3339(clock.now() + dt.timedelta(days=30)),
         **fields,
     }
     response = client.post("/api/coupons", json=body, headers={**staff, "Idempotency-Key": key})
@@ -56,7 +56,7 @@ def test_bad_checkouts_change_nothing_and_leave_no_stock_reserved(client, shop, 
         shop.staff,
         "coupon-short",
         name="限时券",
-        valid_until=(clock.now() + dt.timedelta(hours=1)).isoformat(),
+        valid_until=clock.rfc3339(clock.now() + dt.timedelta(hours=1)),
     )
     big = _coupon(client, shop.staff, "coupon-big", name="满20减28", amount_off_fen=2800)
     mine = _claim(client, alice, coupon).json["id"]
