@@ -14,7 +14,7 @@ from backend.receivables.errors import UnknownCustomer
 from miniprogram_api.api import Blueprint
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.security import STAFF, access, current_user
-from store import catalog
+from store import catalog, on_account
 
 blp = Blueprint("receivables", __name__, url_prefix="/api", description="应收 Receivables")
 
@@ -87,7 +87,7 @@ def my_account() -> Any:
 @blp.response(201, CollectionOut)
 def collect(data: dict[str, Any]) -> Any:
     """收款 Record money received on account; it settles open invoices, oldest due first."""
-    payment = receivables.collect(
+    payment = on_account.collect(
         data["customer_id"],
         data["amount_fen"],
         data["method"],

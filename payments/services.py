@@ -41,6 +41,7 @@ from payments.errors import (
     PaymentGatewayError,
 )
 from payments.models import OPEN_STATUSES, WECHAT_METHODS, PaymentRecord, RefundRecord
+from store import on_account
 from store import services as sales
 from store.errors import AmountMismatch, InvalidTransition, OrderNotFound
 
@@ -374,9 +375,7 @@ def _move_money(record: PaymentRecord) -> None:
                     record.order_id, record.amount_fen, "wechat", str(record.transaction_id)
                 )
             else:
-                from backend.receivables import services as receivables
-
-                receivables.collect(
+                on_account.collect(
                     record.customer_id,
                     record.amount_fen,
                     "wechat",

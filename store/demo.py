@@ -13,8 +13,7 @@ from backend import clock
 from backend.auth.models import User
 from backend.inventory.services import receive_purchase
 from backend.kernel.models import Product
-from backend.receivables.services import collect
-from store import catalog, categories, members, promotions
+from store import catalog, categories, members, on_account, promotions
 from store.services import counter_cash_sale, fulfil_order, sell_on_account
 
 # category -> products in it
@@ -82,4 +81,4 @@ def seed() -> None:
     counter_cash_sale(None, [(skus[0].id, 6), (skus[2].id, 2)], reference="demo-cash-1")
     credit = sell_on_account(distributor.id, [(skus[1].id, 10), (skus[3].id, 2)], channel="distributor")
     fulfil_order(credit.id)
-    collect(distributor.id, 50_000, "bank_transfer", "demo-transfer-1")
+    on_account.collect(distributor.id, 50_000, "bank_transfer", "demo-transfer-1")

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from backend import audit, clock
 from backend.db import Param, Prepared, is_postgres, transaction
-from backend.kernel.models import Customer, Order
+from backend.kernel.models import Customer
 from backend.ledger import chart
 from backend.ledger.services import Cr, Dr, post_entry
 from backend.receivables.errors import (
@@ -238,6 +239,14 @@ def refund_settled(invoice: Invoice, amount_fen: int, payment_out_id: int) -> No
         ).execute()
 
 
+@dataclass(frozen=True)
+class Collection:
+    payment: Payment
+    # What this call allocated to each order's invoice (order id -> fen), for the order's owner (store)
+    # to record as paid. Empty when the reference had already been applied, or no invoice has an order.
+    allocated_to_orders: dict[int, int] = field(default_factory=dict)
+
+
 def collect(
     customer_id: int,
     amount_fen: int,
@@ -246,10 +255,11 @@ def collect(
     *,
     invoice_ids: Sequence[int] | None = None,
     actor_id: int | None = None,
-) -> Payment:
+) -> Collection:
     """A collection on account: money in, allocated to open invoices oldest due first, Dr money / Cr 1122.
 
-    Idempotent per `reference`: the same collection twice is applied once.
+    Idempotent per `reference`: the same collection twice is applied once. Orders are not touched here:
+    `store.on_account.collect` is the event, and records the allocations on the orders.
     """
     check_amount(amount_fen)
     check_method(method)
@@ -261,7 +271,7 @@ def collect(
             customer_id, amount_fen, method, reference, direction="in", order_id=None
         )
         if not created:
-            return payment
+            return Collection(payment)
         query = Invoice.select().where((Invoice.customer == customer_id) & (Invoice.open_fen > 0))
         if invoice_ids is not None:
             query = query.where(Invoice.id.in_(list(invoice_ids)))
@@ -273,6 +283,7 @@ def collect(
         if amount_fen > open_total:
             raise PaymentExceedsOpen(details={"open_fen": open_total, "amount_fen": amount_fen})
         left = amount_fen
+        allocated: dict[int, int] = {}
         for invoice in invoices:
             if left == 0:
                 break
@@ -280,7 +291,7 @@ def collect(
             Invoice.update(open_fen=Invoice.open_fen - part).where(Invoice.id == invoice.id).execute()
             _entry(customer_id, invoice.id, "payment", -part, payment.id)
             if invoice.order_id is not None:
-                Order.update(paid_fen=Order.paid_fen + part).where(Order.id == invoice.order_id).execute()
+                allocated[invoice.order_id] = allocated.get(invoice.order_id, 0) + part
             left -= part
         _add_to_balance(customer_id, -amount_fen)
         post_entry(
@@ -300,7 +311,7 @@ def collect(
             reference=reference,
             payment_id=payment.id,
         )
-    return payment
+    return Collection(payment, allocated)
 
 
 def invoice_for_order(order_id: int) -> Invoice | None:

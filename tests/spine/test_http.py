@@ -295,6 +295,8 @@ def test_distributor_buys_on_account_and_staff_collects(
         {"customer_id": customer["id"], "amount_fen": 2000, "method": "bank_transfer"},
     )
     assert (collected.status_code, collected.json["balance_fen"]) == (201, 260)
+    # The collection settles part of the order's invoice, and the order shows it as paid.
+    assert client.get(f"/api/orders/{sold.json['id']}", headers=staff).json["paid_fen"] == 2000
     too_much = post(
         client,
         "/api/collections",

@@ -18,7 +18,7 @@ from backend.ledger.services import account_balance, entry_lines
 from backend.receivables import services as receivables
 from backend.receivables.errors import CreditLimitExceeded, PaymentReferenceReused
 from backend.receivables.models import ArEntry, Invoice, Payment
-from store import catalog
+from store import catalog, on_account
 from store import services as sales
 from store.errors import AmountMismatch, InvalidTransition, RefundExceedsPaid, UnknownSku
 from tests.spine.conftest import breaks
@@ -149,12 +149,12 @@ def test_on_account_sale_collect_and_settle(shop: Any) -> None:
 
     assert sales.fulfil_order(order.id).status == "shipped"  # on account ships before payment
 
-    receivables.collect(shop.distributor.id, 1000, "cash", "COL-1")
-    receivables.collect(shop.distributor.id, 1000, "cash", "COL-1")  # a retry is applied once
+    on_account.collect(shop.distributor.id, 1000, "cash", "COL-1")
+    on_account.collect(shop.distributor.id, 1000, "cash", "COL-1")  # a retry is applied once
     assert Invoice.get_by_id(invoice.id).open_fen == 1712
     assert receivables.balance_of(shop.distributor.id) == 1712
     assert Order.get_by_id(order.id).paid_fen == 1000
-    receivables.collect(shop.distributor.id, 1712, "bank_transfer", "COL-2")
+    on_account.collect(shop.distributor.id, 1712, "bank_transfer", "COL-2")
     assert Invoice.get_by_id(invoice.id).open_fen == 0
     assert receivables.open_items(shop.distributor.id) == []
     assert account_balance("1122") == 0
@@ -174,7 +174,7 @@ def test_collection_allocates_oldest_due_first(shop: Any) -> None:
     first = sales.sell_on_account(shop.distributor.id, [(shop.sku.id, 1)], channel="distributor")
     clock.advance(86400)
     second = sales.sell_on_account(shop.distributor.id, [(shop.sku.id, 1)], channel="distributor")
-    receivables.collect(shop.distributor.id, 1500, "bank_transfer", "COL-B")
+    on_account.collect(shop.distributor.id, 1500, "bank_transfer", "COL-B")
     assert Invoice.get(Invoice.order == first.id).open_fen == 0
     assert Invoice.get(Invoice.order == second.id).open_fen == 760
     assert account_balance("1002") == 1500
