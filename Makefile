@@ -11,7 +11,7 @@ demo: ## start the product on SQLite with demo data and the WeChat sandbox
 test: ## lint, type-check, drift-check and run the whole test suite
 	python3 dev.py test
 
-lint: ## ruff and mypy
+lint: ## ruff, mypy and the import contracts
 	python3 dev.py lint
 
 drift: ## fail if models and migrations differ

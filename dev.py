@@ -48,11 +48,12 @@ def demo(args: list[str]) -> None:
 
 
 def lint(_: list[str]) -> None:
-    """ruff (lint and format check) and mypy."""
+    """ruff (lint and format check), mypy, and the import contracts (layers) in pyproject.toml."""
     ensure_venv()
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy")
+    run(BIN / "lint-imports")
 
 
 def drift(_: list[str]) -> None:

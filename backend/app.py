@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from backend import runtime
+from backend import wiring
 from backend.config import Settings, load_settings
 from backend.db import db
 
@@ -23,7 +23,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, sandbox: A
     `sandbox`, if given, is the WeChat simulator's WSGI app, mounted at /sandbox (demo and tests).
     """
     settings = config if isinstance(config, Settings) else load_settings(**dict(config or {}))
-    runtime.configure(settings)
+    wiring.configure(settings)
 
     app = Flask("yecai", instance_path=settings.instance_dir)
     app.config.update(

@@ -28,10 +28,10 @@ def _settings(**overrides: Any) -> Settings:
 
 
 def _database(settings: Settings) -> Any:
-    from backend import runtime
+    from backend import wiring
 
     Path(settings.instance_dir).mkdir(parents=True, exist_ok=True)
-    return runtime.configure(settings)
+    return wiring.configure(settings)
 
 
 @click.group()
@@ -156,8 +156,9 @@ def _serve(app: Any, settings: Settings, host: str, port: int, sock: socket.sock
     scheduler = None
     if not settings.uses_redis:
         from backend.jobs.schedule import InProcessScheduler
+        from backend.wiring import PERIODIC
 
-        scheduler = InProcessScheduler()
+        scheduler = InProcessScheduler(PERIODIC)
         scheduler.start()
     try:
         server.log_startup()
@@ -269,6 +270,7 @@ def worker(burst: bool) -> None:
 
     from backend.jobs import dispatch
     from backend.jobs.schedule import RqPeriodicEnqueuer
+    from backend.wiring import PERIODIC
 
     settings = _settings()
     if not settings.uses_redis:
@@ -277,7 +279,7 @@ def worker(burst: bool) -> None:
     queue = dispatch.rq_queue()
     # SimpleWorker runs jobs in this process: no fork, so pooled database connections stay valid.
     rq_worker = SimpleWorker([queue], connection=dispatch.redis_connection(), serializer=queue.serializer)
-    enqueuer = RqPeriodicEnqueuer()
+    enqueuer = RqPeriodicEnqueuer(PERIODIC)
     if not burst:
         enqueuer.start()
     try:

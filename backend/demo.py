@@ -5,7 +5,6 @@ Loading is idempotent: a second `yecai demo` keeps the existing data and prints 
 
 from __future__ import annotations
 
-import importlib
 import json
 import secrets
 from pathlib import Path
@@ -14,9 +13,10 @@ from typing import Any
 from backend.auth import services as auth
 from backend.auth.models import User
 from backend.db import transaction
+from store import demo as store_demo
 
-# Each domain that has demo data adds "module:function" here; called in order with no arguments.
-SEEDERS: tuple[str, ...] = ("store.demo:seed",)
+# Each domain that has demo data adds its seeder here; called in order with no arguments.
+SEEDERS = (store_demo.seed,)
 
 DEMO_ACCOUNTS = (
     ("owner", "owner", "老板 Owner", "13800000001"),
@@ -41,9 +41,8 @@ def load(instance_dir: str) -> dict[str, Any]:
             password = logins.get(username) or secrets.token_urlsafe(9)
             auth.create_user(role, username=username, display_name=name, phone=phone, password=password)
             logins[username] = password
-        for target in SEEDERS:
-            module, _, func = target.partition(":")
-            getattr(importlib.import_module(module), func)()
+        for seed in SEEDERS:
+            seed()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(logins, indent=2))
     path.chmod(0o600)

@@ -13,7 +13,7 @@ import peewee
 from playhouse.migrations import Runner
 from playhouse.schema_diff import diff_models
 
-from backend.runtime import all_models
+from backend.wiring import all_models
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 

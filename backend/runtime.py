@@ -1,60 +1,16 @@
-"""Start-up shared by the web app, the rq worker and the CLI: bind the database, configure jobs,
-and import every domain module so its models and job handlers are registered.
+"""Start-up shared by the web app, the rq worker and the CLI: bind the database and configure jobs,
+and the process-wide settings and clients domain code reads. Which modules make up the app (models,
+job handlers, checks, periodic jobs) is the composition root's business: backend/wiring.py.
 """
 
 from __future__ import annotations
-
-import importlib
 
 import peewee
 
 from backend import clock
 from backend.config import Settings
-from backend.db import BaseModel, bind, make_database
+from backend.db import bind, make_database
 from backend.jobs import dispatch
-
-# Every module that defines models or job handlers. Listed once, here, in dependency order.
-DOMAIN_MODULES: tuple[str, ...] = (
-    "backend.auth.models",
-    "backend.audit",
-    "backend.idempotency",
-    "backend.jobs.models",
-    "backend.platform_checks",
-    # The sale spine: catalog/customers/orders, stock, journal, receivables, their checks and jobs.
-    "backend.kernel.models",
-    "backend.inventory.models",
-    "backend.ledger.models",
-    "backend.receivables.models",
-    "backend.ledger.checks",
-    "backend.inventory.checks",
-    "backend.receivables.checks",
-    "store.jobs",
-    # Payments: records against WeChat, notifications, refunds, reconciliation, their jobs and checks.
-    "payments.models",
-    "payments.jobs",
-    "payments.checks",
-    # The mini-program shop: members, points, stored value, carts, checkout, shipping, after-sales.
-    "store.shop_models",
-    "store.checks",
-    "store.notify",
-)
-
-
-def load_domain_modules() -> None:
-    for name in DOMAIN_MODULES:
-        importlib.import_module(name)
-
-
-def all_models() -> list[type[BaseModel]]:
-    load_domain_modules()
-    seen: list[type[BaseModel]] = []
-    stack = list(BaseModel.__subclasses__())
-    while stack:
-        model = stack.pop(0)
-        if model not in seen and not model.__module__.startswith("playhouse"):
-            seen.append(model)
-        stack.extend(model.__subclasses__())
-    return seen
 
 
 def init(settings: Settings) -> peewee.Database:
@@ -62,7 +18,6 @@ def init(settings: Settings) -> peewee.Database:
     database = make_database(settings.database_url, settings.db_pool_size)
     bind(database)
     dispatch.configure(settings.redis_url, settings.rq_queue)
-    load_domain_modules()
     return database
 
 

@@ -50,13 +50,13 @@ def admin(admin_url: str) -> Any:
 
 def seed(url: str, skus: int) -> dict[str, Any]:
     """Migrate and seed through the real services: a staff login, a warehouse, SKUs with stock."""
-    from backend import migrate, runtime
+    from backend import migrate, wiring
     from backend.auth import services as auth
     from backend.config import load_settings
     from backend.inventory.services import receive_purchase
     from store import catalog
 
-    database = runtime.configure(load_settings(database_url=url, secret_key="bench-secret-key-0123456789"))
+    database = wiring.configure(load_settings(database_url=url, secret_key="bench-secret-key-0123456789"))
     migrate.upgrade(database)
     auth.create_user("staff", username="bench", password=PASSWORD)
     token = auth.login_with_password("bench", PASSWORD, 3600).token

@@ -18,8 +18,7 @@ def _checkout(client, buyer, order_id):
 def test_a_lost_notification_is_settled_by_the_periodic_query(
     client, shop, wechat_buyer, place, wechat_sandbox
 ):
-    from backend import clock
-    from backend.jobs import schedule
+    from backend import clock, wiring
     from backend.kernel.models import Order
     from payments.models import PaymentRecord
 
@@ -30,13 +29,13 @@ def test_a_lost_notification_is_settled_by_the_periodic_query(
     sb.inject_fault("lose", out_trade_no)
     sb.approve(prepay_id, buyer.openid)
     assert [a.kind for a in sb.deliver_due() if a.out_trade_no == out_trade_no] == ["lost"]
-    assert "payments.settle_pending" in [p.name for p in schedule.PERIODIC]
+    assert "payments.settle_pending" in [p.name for p in wiring.PERIODIC]
 
-    schedule.run_periodic("payments.settle_pending")  # too early: WeChat may still be retrying
+    wiring.run_periodic("payments.settle_pending")  # too early: WeChat may still be retrying
     assert Order.get_by_id(order_id).status == "pending_payment"
 
     clock.advance(61)
-    schedule.run_periodic("payments.settle_pending")
+    wiring.run_periodic("payments.settle_pending")
     order = Order.get_by_id(order_id)
     assert (order.status, order.paid_fen) == ("paid", 565)
     record = PaymentRecord.get(PaymentRecord.out_trade_no == out_trade_no)
@@ -46,7 +45,7 @@ def test_a_lost_notification_is_settled_by_the_periodic_query(
         sb.state.orders[out_trade_no].transaction_id,
     )
     assert order_entries(order_id) == [("order.paid", [("1012", 565, 0), ("5001", 0, 500), ("2221", 0, 65)])]
-    schedule.run_periodic("payments.settle_pending")  # again: nothing more happens
+    wiring.run_periodic("payments.settle_pending")  # again: nothing more happens
     assert len(order_entries(order_id)) == 1
     assert checks_clean() == []
 

@@ -110,13 +110,19 @@ def test_enqueue_outside_a_transaction_is_refused(app):
 def test_periodic_jobs_are_enqueued_once_per_slot_however_many_workers(app):
     import random
 
-    from backend.jobs.schedule import PERIODIC, enqueue_due_periodic
+    from backend.jobs import dispatch
+    from backend.jobs.schedule import enqueue_due_periodic
+    from backend.wiring import PERIODIC
 
     moment = random.uniform(1e9, 2e9)  # a slot no earlier run has claimed
-    assert enqueue_due_periodic(now=moment) == [p.name for p in PERIODIC]
-    assert enqueue_due_periodic(now=moment) == []  # a second worker in the same slot enqueues nothing
+    assert enqueue_due_periodic(PERIODIC, now=moment) == [p.name for p in PERIODIC]
+    assert enqueue_due_periodic(PERIODIC, now=moment) == []  # a second worker in the same slot: nothing
     later = moment + max(p.every_seconds for p in PERIODIC)
-    assert enqueue_due_periodic(now=later) == [p.name for p in PERIODIC]
+    assert enqueue_due_periodic(PERIODIC, now=later) == [p.name for p in PERIODIC]
+    # The rq job names the periodic function itself, and the worker's import of it runs it.
+    relay = dispatch.rq_queue().fetch_job(f"periodic-outbox_relay-{int(moment // 15)}")
+    assert relay.func_name == "backend.jobs.dispatch.relay_due"
+    assert relay.perform() == 0  # no outbox row is due
 
 
 @pytest.mark.pg

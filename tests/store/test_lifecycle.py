@@ -12,16 +12,15 @@ from tests.store.conftest import checkout as _checkout
 def test_unpaid_orders_are_cancelled_after_the_configured_time(
     client, shop, shopper, wechat_sandbox, drain_jobs
 ):
-    from backend import clock, runtime
+    from backend import clock, runtime, wiring
     from backend.inventory.models import StockLevel
-    from backend.jobs import schedule
     from backend.kernel.models import Order
     from payments.models import PaymentRecord
     from store import members
 
     assert runtime.settings().order_auto_cancel_seconds == 1800  # the documented default
     assert {"store.auto_cancel", "store.auto_receive", "store.points_expiry"} <= {
-        p.name for p in schedule.PERIODIC
+        p.name for p in wiring.PERIODIC
     }
     buyer = shopper()
     members._points_entry(buyer.customer.id, "earn", 150, None, "seed")
@@ -32,12 +31,12 @@ def test_unpaid_orders_are_cancelled_after_the_configured_time(
     assert StockLevel.get(StockLevel.sku == shop.sku.id).reserved == 3
 
     clock.advance(1799)
-    schedule.run_periodic("store.auto_cancel")
+    wiring.run_periodic("store.auto_cancel")
     drain_jobs()
     assert Order.get_by_id(order_id).status == "pending_payment"
 
     clock.advance(2)
-    schedule.run_periodic("store.auto_cancel")
+    wiring.run_periodic("store.auto_cancel")
     drain_jobs()
     order = Order.get_by_id(order_id)
     assert (order.status, order.closed_at is not None) == ("cancelled", True)
@@ -45,7 +44,7 @@ def test_unpaid_orders_are_cancelled_after_the_configured_time(
     assert wechat_sandbox.state.orders[out_trade_no].trade_state == "CLOSED"
     assert PaymentRecord.get(PaymentRecord.out_trade_no == out_trade_no).status == "closed"
     assert client.get("/api/me/member", headers=buyer.headers).json["points"] == 150
-    schedule.run_periodic("store.auto_cancel")  # again: nothing more
+    wiring.run_periodic("store.auto_cancel")  # again: nothing more
     drain_jobs()
     assert Order.get_by_id(order_id).status == "cancelled"
     assert checks_clean() == []
@@ -54,8 +53,7 @@ def test_unpaid_orders_are_cancelled_after_the_configured_time(
 def test_a_payment_made_as_the_order_is_auto_cancelled_is_refunded(
     client, shop, shopper, wechat_sandbox, drain_jobs
 ):
-    from backend import clock
-    from backend.jobs import schedule
+    from backend import clock, wiring
     from backend.kernel.models import Order
     from backend.ledger.services import account_balance
     from payments.models import PaymentRecord, RefundRecord
@@ -69,7 +67,7 @@ def test_a_payment_made_as_the_order_is_auto_cancelled_is_refunded(
     sb.approve(body["request_payment"]["package"].removeprefix("prepay_id="), buyer.openid)
 
     clock.advance(1801)
-    schedule.run_periodic("store.auto_cancel")
+    wiring.run_periodic("store.auto_cancel")
     drain_jobs()  # close -> ORDERPAID -> query -> held in 2203 and refunded
     drain_jobs()
 
@@ -90,8 +88,7 @@ def test_a_payment_made_as_the_order_is_auto_cancelled_is_refunded(
 def test_shipped_orders_are_received_automatically_and_unsubscribed_customers_are_not_retried(
     client, shop, shopper, wechat_sandbox, drain_jobs
 ):
-    from backend import clock, runtime
-    from backend.jobs import schedule
+    from backend import clock, runtime, wiring
     from backend.jobs.models import OutboxMessage
     from backend.kernel.models import Order
     from store.shop_models import MessageLog, Shipment
@@ -128,10 +125,10 @@ def test_shipped_orders_are_received_automatically_and_unsubscribed_customers_ar
     days = runtime.settings().order_auto_receive_days
     assert days == 7  # the documented default
     clock.advance(days * 86400 - 60)
-    schedule.run_periodic("store.auto_receive")
+    wiring.run_periodic("store.auto_receive")
     assert Order.get_by_id(order_id).status == "shipped"
     clock.advance(120)
-    schedule.run_periodic("store.auto_receive")
+    wiring.run_periodic("store.auto_receive")
     assert Order.get_by_id(order_id).status == "completed"
     shipment = Shipment.get(Shipment.order == order_id)
     assert (shipment.received_by, shipment.carrier, shipment.tracking_no) == ("auto", "中通", "ZT778899")

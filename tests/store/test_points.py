@@ -63,8 +63,7 @@ def test_refunds_reverse_earned_and_return_redeemed_points_in_proportion(
 
 
 def test_points_expire_after_a_year_without_activity(client, shop, shopper):
-    from backend import clock
-    from backend.jobs import schedule
+    from backend import clock, wiring
     from store import members
     from store.shop_models import PointsEntry
 
@@ -74,8 +73,8 @@ def test_points_expire_after_a_year_without_activity(client, shop, shopper):
     clock.advance(200 * 86400)
     members._points_entry(active.customer.id, "earn", 5, None, "later-a")
     clock.advance(166 * 86400)
-    schedule.run_periodic("store.points_expiry")
-    schedule.run_periodic("store.points_expiry")  # twice the same day: once
+    wiring.run_periodic("store.points_expiry")
+    wiring.run_periodic("store.points_expiry")  # twice the same day: once
     # (a year on, the sessions have expired: read the accounts directly)
     assert (members.account(idle.customer.id).points, members.account(active.customer.id).points) == (0, 75)
     assert [

@@ -1,0 +1,103 @@
+"""What yecai is made of: every module that registers something when imported (peewee models, outbox
+job handlers with `@job`, invariant checks with `@invariant`) and every periodic job, imported here
+by name.
+
+This is the composition root's list (top layer in pyproject.toml's import contracts). It is written as
+imports, never as "module:function" strings, so that lint-imports sees each of these dependencies and
+an outbox job name can only be looked up once the module defining its handler is imported. The web
+app, the CLI (worker, check, demo) and the migration drift check start from here; nothing below does.
+"""
+
+from __future__ import annotations
+
+import peewee
+
+from backend import audit, idempotency, platform_checks, runtime
+from backend.auth import models as auth_models
+from backend.config import Settings
+from backend.db import BaseModel
+from backend.inventory import checks as inventory_checks
+from backend.inventory import models as inventory_models
+from backend.jobs import dispatch
+from backend.jobs import models as jobs_models
+from backend.jobs.schedule import Periodic
+from backend.kernel import models as kernel_models
+from backend.ledger import checks as ledger_checks
+from backend.ledger import models as ledger_models
+from backend.receivables import checks as receivables_checks
+from backend.receivables import models as receivables_models
+from payments import auto_cancel, reconciliation
+from payments import checks as payments_checks
+from payments import jobs as payments_jobs
+from payments import models as payments_models
+from store import checks as store_checks
+from store import fulfilment, members, notify, shop_models
+from store import jobs as store_jobs
+
+# Imported for what importing them registers: their models, outbox job handlers and invariant checks.
+REGISTERING_MODULES = (
+    auth_models,
+    audit,
+    idempotency,
+    jobs_models,
+    platform_checks,
+    # The sale spine: the shared kernel (catalog, customers, orders), stock, journal, receivables.
+    kernel_models,
+    inventory_models,
+    ledger_models,
+    receivables_models,
+    ledger_checks,
+    inventory_checks,
+    receivables_checks,
+    store_jobs,
+    # Payments: records against WeChat, notifications, refunds, reconciliation.
+    payments_models,
+    payments_jobs,
+    payments_checks,
+    # The mini-program shop: members, points, stored value, carts, checkout, shipping, after-sales.
+    shop_models,
+    store_checks,
+    notify,
+)
+
+# Every periodic job, declared here and nowhere else (how they run: backend/jobs/schedule.py).
+PERIODIC: tuple[Periodic, ...] = (
+    # Deliver outbox rows whose after-commit hand-over was lost, and retry failed ones.
+    Periodic("outbox.relay", 15, dispatch.relay_due),
+    # Query WeChat for payments whose notification never came and refunds still processing.
+    Periodic("payments.settle_pending", 60, payments_jobs.settle_pending),
+    # Reconcile yesterday's WeChat trade bill once it is published (a no-op once done).
+    Periodic("payments.reconcile", 3600, reconciliation.reconcile_yesterday),
+    # Cancel mini-program orders left unpaid too long (stock released, WeChat transaction closed).
+    Periodic("store.auto_cancel", 60, auto_cancel.cancel_unpaid),
+    # Orders shipped N days ago and never confirmed by the customer are received.
+    Periodic("store.auto_receive", 3600, fulfilment.auto_receive),
+    # Points of members inactive for a year expire.
+    Periodic("store.points_expiry", 86400, members.expire_points),
+)
+
+
+def configure(settings: Settings) -> peewee.Database:
+    """Bind the database and the job runner for this process, with every module above registered."""
+    return runtime.configure(settings)
+
+
+def all_models() -> list[type[BaseModel]]:
+    """Every model of the app (the migration drift check compares them with the migrated schema)."""
+    seen: list[type[BaseModel]] = []
+    stack = list(BaseModel.__subclasses__())
+    while stack:
+        model = stack.pop(0)
+        if model not in seen and not model.__module__.startswith("playhouse"):
+            seen.append(model)
+        stack.extend(model.__subclasses__())
+    return seen
+
+
+def run_periodic(name: str) -> None:
+    """Run one periodic job now, in this process, by its name."""
+    for periodic in PERIODIC:
+        if periodic.name == name:
+            periodic.target()
+            return
+    raise LookupError(f"no periodic job named {name!r}")
