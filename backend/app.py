@@ -49,9 +49,11 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, sandbox: A
     if sandbox is not None:
         from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-        from miniprogram_api.home import SANDBOX_MOUNT_KEY
+        from backend import demo
+        from miniprogram_api.home import DEMO_LOGINS_KEY, SANDBOX_MOUNT_KEY
 
         app.extensions[SANDBOX_MOUNT_KEY] = SANDBOX_MOUNT
+        app.extensions[DEMO_LOGINS_KEY] = str(demo.logins_file(settings.instance_dir))
         app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {SANDBOX_MOUNT: sandbox})  # type: ignore[method-assign]
     logging.getLogger("yecai").setLevel(logging.INFO)
     return app

@@ -5,23 +5,22 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, render_template
 
-from backend import demo
-
 bp = Blueprint("home", __name__, template_folder="templates")
 
-# create_app records where the WeChat sandbox is mounted (demo and tests only).
+# create_app records where the WeChat sandbox is mounted and where the demo keeps its logins (demo
+# and tests only): the composition root knows both, the HTTP layer does not import the demo.
 SANDBOX_MOUNT_KEY = "yecai_sandbox_mount"
+DEMO_LOGINS_KEY = "yecai_demo_logins"
 
 
 @bp.get("/")
 def home() -> str:
     sandbox = current_app.extensions.get(SANDBOX_MOUNT_KEY)
-    settings = current_app.extensions["yecai"]
     return render_template(
         "home.html",
         payer_url=f"{sandbox}/payer" if sandbox else None,
         sandbox_url=sandbox,
-        logins_file=str(demo.logins_file(settings.instance_dir)) if sandbox else None,
+        logins_file=current_app.extensions.get(DEMO_LOGINS_KEY) if sandbox else None,
     )
 
 
