@@ -59,8 +59,7 @@ def test_a_notification_in_any_other_trade_state_is_acknowledged_and_pays_nothin
 @pytest.mark.parametrize("trade_state", ["REFUND", "USERPAYING"])
 def test_the_query_job_captures_only_success(client, shop, wechat_buyer, place, wechat_sandbox, trade_state):
     """A lost notification, then WeChat's query reports a state other than SUCCESS: nothing is captured."""
-    from backend import clock
-    from backend.jobs import schedule
+    from backend import clock, wiring
     from backend.kernel.models import Order
     from payments.models import PaymentRecord
 
@@ -77,7 +76,7 @@ def test_the_query_job_captures_only_success(client, shop, wechat_buyer, place, 
     before = snapshot()
 
     clock.advance(61)
-    schedule.run_periodic("payments.settle_pending")
+    wiring.run_periodic("payments.settle_pending")
     assert Order.get_by_id(order_id).status == "pending_payment"
     record = PaymentRecord.get(PaymentRecord.out_trade_no == out_trade_no)
     assert record.transaction_id in (None, "")
