@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.db import in_transaction
+
 
 class DomainError(Exception):
     code = "domain_error"
@@ -63,3 +65,34 @@ class ValidationFailed(DomainError):
     status = 422
     message_zh = "输入有误"
     message_en = "The input is invalid"
+
+
+class InternalError(Exception):
+    """A bug or a broken invariant, never a refusal of the user's request.
+
+    Deliberately not a `DomainError`: code that handles refusals ("the order can no longer take this
+    money") must never catch a bug and carry on. The HTTP layer answers 500 `internal_error` without
+    the details (they are logged), and a job that raises one is retried and then left for a person.
+    """
+
+    message = "Internal error"
+
+    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None) -> None:
+        if message is not None:
+            self.message = message
+        self.details = details or {}
+        super().__init__(f"{self.message} {self.details}" if self.details else self.message)
+
+
+class OutsideCallInTransaction(InternalError):
+    """A call leaving the process (WeChat, printing, messages) was made with a transaction open:
+    a slow remote side would hold row locks. Commit first, call after, or use the outbox."""
+
+    message = "An outside call was made inside an open transaction"
+
+
+def refuse_inside_transaction(what: str) -> None:
+    """Raise `OutsideCallInTransaction` if this thread has a transaction open; every client that
+    leaves the process calls this before each request."""
+    if in_transaction():
+        raise OutsideCallInTransaction(f"{what} called inside an open transaction")

@@ -1,8 +1,13 @@
 """Stored responses for `Idempotency-Key` requests (Stripe's model).
 
-The record is written in the same transaction as the business change, so either both exist or
+The record is claimed in the same transaction as the business change, so either both exist or
 neither does: a retry after a crash re-runs a request that never happened, and a retry after
 success replays the stored response. The same key with a different request is a conflict.
+
+A request whose answer needs WeChat (a checkout's prepay) cannot store its answer in that
+transaction, because nothing may leave the database while it is open. Its record is committed
+*parked*: status PARKED and, as body, what finishing the request needs (the payment record's id).
+The answer is stored once WeChat has replied; a retry of a parked key finishes the same request.
 """
 
 from __future__ import annotations
@@ -78,3 +83,23 @@ def claim(scope: str, key: str, request_hash: str) -> int:
 
 def complete(record_id: int, status_code: int, body: str) -> None:
     _COMPLETE.execute({"status": status_code, "body": body, "id": record_id})
+
+
+# The status of a record committed before its answer was known; its body is the state to finish it.
+PARKED = 0
+
+
+def park(record_id: int, state: str) -> None:
+    """Commit the claim with the business change; the answer comes after an outside call."""
+    complete(record_id, PARKED, state)
+
+
+def complete_parked(record_id: int, status_code: int, body: str) -> IdempotencyRecord:
+    """Store the answer of a parked request, unless a twin finishing it stored one first.
+
+    Returns the record as stored: the twin's answer if it won, so every caller replays the same one.
+    """
+    IdempotencyRecord.update(status_code=status_code, response_body=body).where(
+        (IdempotencyRecord.id == record_id) & (IdempotencyRecord.status_code == PARKED)
+    ).execute()
+    return IdempotencyRecord.get_by_id(record_id)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from backend import clock
 from backend.auth.models import AuthToken, User
 from backend.checks import invariant
-from backend.idempotency import IdempotencyRecord
+from backend.idempotency import PARKED, IdempotencyRecord
 from backend.jobs.models import OutboxMessage
+
+# Longer than any request or job waits on WeChat: what is still unfinished after this is stuck.
+UNFINISHED_AFTER_MINUTES = 15
 
 
 @invariant("outbox: no dead messages")
@@ -16,11 +22,28 @@ def no_dead_outbox_messages() -> list[str]:
     ]
 
 
+@invariant("outbox: no send left unfinished")
+def no_unfinished_sends() -> list[str]:
+    """An at-most-once send (a subscribe message) whose process died mid-call: was it sent?"""
+    before = clock.now() - dt.timedelta(minutes=UNFINISHED_AFTER_MINUTES)
+    return [
+        f"outbox message {m.id} ({m.job}) started sending and never finished: check whether it went out"
+        for m in OutboxMessage.select().where(
+            (OutboxMessage.status == "sending") & (OutboxMessage.run_after <= before)
+        )
+    ]
+
+
 @invariant("idempotency: every claimed key has its stored response")
 def idempotency_records_complete() -> list[str]:
+    """A key parks while its WeChat call runs; one parked for long was never finished (WeChat
+    failed and the customer gave up): its order waits unpaid until the auto-cancel."""
+    before = clock.now() - dt.timedelta(minutes=UNFINISHED_AFTER_MINUTES)
     return [
         f"idempotency key {r.key!r} of {r.scope} has no stored response"
-        for r in IdempotencyRecord.select().where(IdempotencyRecord.status_code == 0)
+        for r in IdempotencyRecord.select().where(
+            (IdempotencyRecord.status_code == PARKED) & (IdempotencyRecord.created_at <= before)
+        )
     ]
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from wechatpy import WeChatClient
 
+from backend.errors import refuse_inside_transaction
+
 WECHAT_API_BASE = "https://api.weixin.qq.com"
 
 
@@ -34,6 +36,16 @@ class RedirectedWeChatClient(WeChatClient):
         # (created in BaseWeChatClient.__new__), so this never leaks between clients.
         self.API_BASE_URL = self.api_base + "/cgi-bin/"
         self.wxa.API_BASE_URL = self.api_base + "/"
+
+    def _request(self, method: str, url_or_endpoint: str, **kwargs: Any) -> Any:
+        # Every API call (get, post, the wxa group) comes through here; a slow WeChat must never
+        # hold a transaction's row locks.
+        refuse_inside_transaction("WeChat mini-program API")
+        return super()._request(method, url_or_endpoint, **kwargs)
+
+    def _fetch_access_token(self, url: str, params: dict[str, Any]) -> Any:
+        refuse_inside_transaction("WeChat access token")
+        return super()._fetch_access_token(url, params)
 
     def fetch_access_token(self) -> dict[str, Any]:
         result: dict[str, Any] = self._fetch_access_token(

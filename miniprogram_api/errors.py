@@ -15,7 +15,7 @@ import marshmallow as ma
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from backend.errors import DomainError
+from backend.errors import DomainError, InternalError
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +86,18 @@ def from_http_exception(exc: HTTPException) -> Response:
     return response
 
 
+def internal_error() -> Response:
+    """A bug (an `InternalError` or anything unexpected): logged with its details, answered without."""
+    log.exception("internal error")
+    code, zh, en = _HTTP_ERRORS[500]
+    return error_response(500, code, zh, en)
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(DomainError, from_domain_error)
     app.register_error_handler(HTTPException, from_http_exception)
 
+    @app.errorhandler(InternalError)
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
-        log.exception("unhandled error")
-        code, zh, en = _HTTP_ERRORS[500]
-        return error_response(500, code, zh, en)
+        return internal_error()

@@ -1,8 +1,15 @@
 """`Idempotency-Key` for creating POSTs: replay the stored response, 409 on a key reused for another body.
 
-The key is claimed, the view runs, and the response is stored, all in one transaction with the
-business change. An error response rolls everything back (nothing happened, so a retry with the
-same key may run again); a concurrent twin waits on the claim and then replays.
+`@idempotent`: the key is claimed, the view runs, and the response is stored, all in one
+transaction with the business change. An error response rolls everything back (nothing happened,
+so a retry with the same key may run again); a concurrent twin waits on the claim and then replays.
+
+`@idempotent_then(finish)`, for a view whose answer needs WeChat (a prepay): nothing may leave
+the database while a transaction is open, so the view makes its change and answers `Unfinished`
+with the state `finish` needs. The claim commits with the change (parked), `finish(state)` runs
+with no transaction open, and its answer is stored. A retry of a parked key (a crash, a timeout,
+a twin) runs `finish` on the same state, so it completes the same payment instead of ordering
+again; once an answer is stored every retry replays it byte for byte.
 """
 
 from __future__ import annotations
@@ -40,6 +47,18 @@ class IdempotencyKeyRequired(DomainError):
     message_en = "This request needs an Idempotency-Key header"
 
 
+class Unfinished(Response):
+    """The view's change is made; its answer comes from `finish(state)` after commit.
+
+    A Response (202, the state as body) so that it passes through flask-smorest's response
+    decorator untouched on its way to `idempotent_then`.
+    """
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        super().__init__(dumps(state), status=202, mimetype="application/json")
+        self.state = state
+
+
 class _Rollback(Exception):
     def __init__(self, response: Response) -> None:
         self.response = response
@@ -51,7 +70,19 @@ def _replay(record: idempotency.IdempotencyRecord) -> Response:
     return response
 
 
+Finish = Callable[[dict[str, Any]], Response]
+
+
 def idempotent(view: F) -> F:
+    return _wrap(view, None)
+
+
+def idempotent_then(finish: Finish) -> Callable[[F], F]:
+    """For a view that answers `Unfinished(state)`: `finish(state)` runs after commit."""
+    return lambda view: _wrap(view, finish)
+
+
+def _wrap(view: F, finish: Finish | None) -> F:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         key = request.headers.get(HEADER, "").strip()
@@ -71,8 +102,13 @@ def idempotent(view: F) -> F:
                     raise TypeError("idempotent views must return a Response")
                 if response.status_code >= 400:
                     raise _Rollback(response)
-                idempotency.complete(record_id, response.status_code, response.get_data(as_text=True))
-                return response
+                if isinstance(response, Unfinished):
+                    if finish is None:
+                        raise TypeError("a view answering Unfinished needs @idempotent_then(finish)")
+                    idempotency.park(record_id, response.get_data(as_text=True))
+                else:
+                    idempotency.complete(record_id, response.status_code, response.get_data(as_text=True))
+                    return response
         except _Rollback as rollback:
             return rollback.response
         except pw.IntegrityError:
@@ -80,11 +116,31 @@ def idempotent(view: F) -> F:
             stored = idempotency.find(scope, key, fingerprint)
             if stored is None:
                 raise
-            return _replay(stored)
+            if stored.status_code != idempotency.PARKED or finish is None:
+                return _replay(stored)
+            record_id, response = stored.id, Unfinished(json.loads(stored.response_body))
+        assert finish is not None  # only a parked claim gets here
+        return _finish(record_id, response.state, finish)
 
     doc = wrapper.__dict__.setdefault("_apidoc", {}).setdefault("manual_doc", {})
     doc.setdefault("parameters", []).append(KEY_PARAMETER)
     return wrapper  # type: ignore[return-value]
+
+
+def _finish(record_id: int, state: dict[str, Any], finish: Finish) -> Response:
+    """Run `finish` with no transaction open and store its answer (or replay a twin's).
+
+    An error answer is not stored: the change is committed, so the key stays parked and a retry
+    with it finishes the same request (WeChat dedupes a prepay by out_trade_no).
+    """
+    response = finish(state)
+    if response.status_code >= 400:
+        return response
+    with transaction():
+        stored = idempotency.complete_parked(record_id, response.status_code, response.get_data(as_text=True))
+    if stored.response_body != response.get_data(as_text=True):
+        return _replay(stored)  # a twin finished first: everyone gets its answer
+    return response
 
 
 def dumps(body: Any) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import Response
+from flask import Response, jsonify
 
 from backend import runtime
 from backend.db import transaction
@@ -20,9 +20,10 @@ from backend.errors import NotFound
 from backend.kernel.models import Category, Customer, Order, OrderLine, Product
 from miniprogram_api import shop_schemas as schemas
 from miniprogram_api.api import Blueprint
-from miniprogram_api.idempotency import idempotent
+from miniprogram_api.idempotency import Unfinished, idempotent, idempotent_then
 from miniprogram_api.pagination import PageArgs, page
 from miniprogram_api.security import STAFF, access, current_user
+from payments import cart_checkout, topups
 from payments import services as payments
 from store import (
     addresses,
@@ -367,34 +368,47 @@ class CheckoutIn(ma.Schema):
     pay_with = ma.fields.String(load_default="wechat", validate=ma.validate.OneOf(checkouts.PAY_WITH))
 
 
+def _answer(schema: type[ma.Schema], body: dict[str, Any], status: int = 201) -> Response:
+    """What `@blp.response(status, schema)` would answer, for the part of a view that runs after
+    commit (`idempotent_then`), outside flask-smorest's response decorator."""
+    response = jsonify(schema().dump(body))
+    response.status_code = status
+    return response
+
+
+def _finish_checkout(state: dict[str, Any]) -> Response:
+    """After the checkout committed: the WeChat prepay, with no transaction open."""
+    started = payments.prepay_jsapi(state["payment_id"])
+    body = {
+        "payment": {
+            "id": started.payment.id,
+            "out_trade_no": started.payment.out_trade_no,
+            "amount_fen": started.payment.amount_fen,
+            "status": started.payment.status,
+        },
+        "request_payment": started.params,
+        "order": order_dict(Order.get_by_id(state["order_id"])),
+    }
+    return _answer(schemas.CheckoutResultOut, body)
+
+
 @blp.route("/checkout", methods=["POST"])
 @access(*SHOPPER)
-@idempotent
+@idempotent_then(_finish_checkout)
 @blp.arguments(CheckoutIn)
 @blp.response(201, schemas.CheckoutResultOut)
 def checkout(data: dict[str, Any]) -> Any:
     """结算 Turn your cart into an order (stock reserved, points and coupon applied) and pay.
 
     `pay_with=wechat` answers wx.requestPayment's parameters; `pay_with=stored_value` pays from your
-    balance at once. The same Idempotency-Key replays the first answer and never orders twice.
+    balance at once. The order commits before WeChat is asked for the prepay, so a slow WeChat holds
+    no stock. The same Idempotency-Key replays the first answer and never orders twice; if the first
+    request failed after the order was placed (WeChat unreachable), it finishes that same payment.
     """
-    user = current_user()
-    me = _me()
-    order = checkouts.checkout(me.id, placed_by=user.id, **data)
-    body: dict[str, Any] = {"payment": None, "request_payment": None}
-    if data["pay_with"] == "wechat":
-        started = payments.start_jsapi_checkout(order.id, user.id)
-        body["payment"] = {
-            "id": started.payment.id,
-            "out_trade_no": started.payment.out_trade_no,
-            "amount_fen": started.payment.amount_fen,
-            "status": started.payment.status,
-        }
-        body["request_payment"] = started.params
-    else:
-        order = stored_value.pay_order(order.id, me.id)
-    body["order"] = order_dict(Order.get_by_id(order.id))
-    return body
+    done = cart_checkout.check_out_cart(_me().id, current_user().id, **data)
+    if done.payment is not None:
+        return Unfinished({"order_id": done.order.id, "payment_id": done.payment.id})
+    return {"payment": None, "request_payment": None, "order": order_dict(done.order)}
 
 
 def _own_order(order_id: int) -> Order:
@@ -491,17 +505,21 @@ class TopUpIn(ma.Schema):
     amount_fen = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=10**8))
 
 
+def _finish_top_up(state: dict[str, Any]) -> Response:
+    """After the top-up record committed: the WeChat prepay, with no transaction open."""
+    started = topups.prepay_top_up(state["top_up_id"])
+    return _answer(schemas.TopUpResultOut, {"top_up": started.record, "request_payment": started.params})
+
+
 @blp.route("/me/stored-value/top-ups", methods=["POST"])
 @access(*SHOPPER)
-@idempotent
+@idempotent_then(_finish_top_up)
 @blp.arguments(TopUpIn)
 @blp.response(201, schemas.TopUpResultOut)
 def top_up(data: dict[str, Any]) -> Any:
     """储值充值 Top up your balance with WeChat Pay; answers wx.requestPayment's parameters."""
-    from payments import topups
-
-    started = topups.start_top_up(current_user().id, _me().id, data["amount_fen"])
-    return {"top_up": started.record, "request_payment": started.params}
+    record = topups.open_top_up(current_user().id, _me().id, data["amount_fen"])
+    return Unfinished({"top_up_id": record.id})
 
 
 class ShareIn(ma.Schema):

@@ -16,7 +16,7 @@ from typing import Any
 
 from backend import clock
 from backend.db import transaction
-from backend.jobs.registry import job
+from backend.jobs.registry import REMOTE_DEDUPES, job
 from payments import wechat
 from payments.models import OPEN_STATUSES, WECHAT_METHODS, PaymentRecord, RefundRecord
 from payments.refunds import send_refund, sync_refund
@@ -60,7 +60,7 @@ def sync_payment(record_id: int) -> str:
     return trade_state
 
 
-@job("order.cancelled")
+@job("order.cancelled", delivery=REMOTE_DEDUPES)
 def close_cancelled_orders_transactions(payload: dict[str, Any]) -> None:
     """An order was cancelled: close each of its WeChat transactions still open."""
     records = (
@@ -76,7 +76,7 @@ def close_cancelled_orders_transactions(payload: dict[str, Any]) -> None:
         close_wechat_order({"payment_id": record.id})
 
 
-@job("payments.close_wechat_order")
+@job("payments.close_wechat_order", delivery=REMOTE_DEDUPES)
 def close_wechat_order(payload: dict[str, Any]) -> None:
     record = PaymentRecord.get_or_none(PaymentRecord.id == int(payload["payment_id"]))
     if record is None or record.status not in OPEN_STATUSES:
@@ -102,7 +102,7 @@ def close_wechat_order(payload: dict[str, Any]) -> None:
     raise RuntimeError(f"WeChat close of {record.out_trade_no} answered {status}: {body}")  # retried
 
 
-@job("payments.request_refund")
+@job("payments.request_refund", delivery=REMOTE_DEDUPES)
 def request_refund_job(payload: dict[str, Any]) -> None:
     send_refund(int(payload["refund_id"]))
 

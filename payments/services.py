@@ -27,11 +27,13 @@ from wechatpayv3 import WeChatPayType
 from backend import clock, runtime
 from backend.auth.models import WechatIdentity
 from backend.db import locked, savepoint, transaction
-from backend.errors import DomainError
+from backend.errors import InternalError
+from backend.inventory.errors import InsufficientStock
 from backend.jobs.outbox import enqueue
 from backend.kernel.models import Customer, Order
 from backend.ledger import chart
 from backend.ledger.services import Cr, Dr, post_entry
+from backend.receivables.errors import PaymentExceedsOpen
 from payments import wechat
 from payments.errors import (
     InvoiceNotFound,
@@ -150,6 +152,8 @@ def _gateway_error(record: PaymentRecord, status: int, body: dict[str, Any]) -> 
 def _call(record: PaymentRecord, fn: Any, **kwargs: Any) -> tuple[int, dict[str, Any]]:
     try:
         return wechat.answer(fn(**kwargs))
+    except InternalError:
+        raise  # a bug (a call made inside a transaction), not WeChat being unreachable
     except Exception as exc:  # network error or a response whose signature did not verify
         log.warning("WeChat call for %s failed: %s", record.out_trade_no, exc)
         raise _gateway_error(record, 0, {"message": f"{type(exc).__name__}: {exc}"}) from exc
@@ -181,19 +185,21 @@ def jsapi_params(prepay_id: str) -> dict[str, str]:
     }
 
 
-def _jsapi_prepay(record: PaymentRecord, text: str, openid: str) -> JsapiCheckout:
-    """Create the JSAPI transaction at WeChat once per record (outside any transaction: the customer
-    is waiting), then hand back the wx.requestPayment parameters. A repeat reuses the prepay_id."""
+def prepay_jsapi(payment_id: int) -> JsapiCheckout:
+    """Create the JSAPI transaction of a committed payment record at WeChat, then hand back the
+    wx.requestPayment parameters. Runs with no transaction open (the WeChat client refuses
+    otherwise). Once per record: a repeat reuses the stored prepay_id, and a repeat after a crash
+    before it was stored sends the same out_trade_no and details, which WeChat answers with the
+    same prepay_id."""
+    record = PaymentRecord.get_by_id(payment_id)
     if record.prepay_id is None:
         status, body = _call(
             record,
-            wechat.client().pay,
-            description=text,
+            wechat.jsapi_order,
+            text=_description(record),
             out_trade_no=record.out_trade_no,
-            amount={"total": record.amount_fen, "currency": "CNY"},
-            payer={"openid": openid},
-            pay_type=WeChatPayType.JSAPI,
-            notify_url=wechat.notify_url(),
+            amount_fen=record.amount_fen,
+            openid=record.payer_openid,
         )
         if status != 200 or not body.get("prepay_id"):
             raise _gateway_error(record, status, body)
@@ -203,21 +209,36 @@ def _jsapi_prepay(record: PaymentRecord, text: str, openid: str) -> JsapiCheckou
     return JsapiCheckout(record, jsapi_params(str(record.prepay_id)))
 
 
-def start_jsapi_checkout(order_id: int, user_id: int) -> JsapiCheckout:
-    """Create (or reuse) the JSAPI transaction for the caller's own pending order.
+def _description(record: PaymentRecord) -> str:
+    if record.order_id is not None:
+        return description(Order.get_by_id(record.order_id))
+    return f"业财账单 {record.invoice_id}"
 
-    The record is written first in its own transaction, WeChat is called outside any transaction,
-    and the prepay_id is recorded after. A retry reuses the record and its out_trade_no, and WeChat
-    answers the same prepay_id for the same out_trade_no with identical details.
-    """
-    order = customer_order(order_id, user_id)
+
+def _payer_openid(user_id: int) -> str:
     identity = (
         WechatIdentity.select().where(WechatIdentity.user == user_id).order_by(WechatIdentity.id).first()
     )
     if identity is None:
         raise NoWechatIdentity()
-    record = _record_for_order(order.id, "wechat_jsapi", identity.openid, user_id)
-    return _jsapi_prepay(record, description(order), identity.openid)
+    return str(identity.openid)
+
+
+def open_jsapi_payment(order_id: int, user_id: int) -> PaymentRecord:
+    """The JSAPI payment record (new or reused) for the caller's own pending order; no WeChat call,
+    so it can be part of the caller's transaction (a checkout commits it with the order)."""
+    order = customer_order(order_id, user_id)
+    return _record_for_order(order.id, "wechat_jsapi", _payer_openid(user_id), user_id)
+
+
+def start_jsapi_checkout(order_id: int, user_id: int) -> JsapiCheckout:
+    """Create (or reuse) the JSAPI transaction for the caller's own pending order.
+
+    The record is committed first, WeChat is called outside any transaction, and the prepay_id is
+    recorded after. A retry reuses the record and its out_trade_no, and WeChat answers the same
+    prepay_id for the same out_trade_no with identical details.
+    """
+    return prepay_jsapi(open_jsapi_payment(order_id, user_id).id)
 
 
 def start_jsapi_invoice_checkout(invoice_id: int, user_id: int) -> JsapiCheckout:
@@ -232,11 +253,7 @@ def start_jsapi_invoice_checkout(invoice_id: int, user_id: int) -> JsapiCheckout
     invoice = Invoice.get_or_none(Invoice.id == invoice_id)
     if invoice is None or customer is None or invoice.customer_id != customer.id:
         raise InvoiceNotFound(details={"invoice_id": invoice_id})
-    identity = (
-        WechatIdentity.select().where(WechatIdentity.user == user_id).order_by(WechatIdentity.id).first()
-    )
-    if identity is None:
-        raise NoWechatIdentity()
+    openid = _payer_openid(user_id)
     with transaction():
         invoice = locked(Invoice.select().where(Invoice.id == invoice_id)).first()
         if invoice.open_fen <= 0:
@@ -247,7 +264,7 @@ def start_jsapi_invoice_checkout(invoice_id: int, user_id: int) -> JsapiCheckout
                 (PaymentRecord.invoice == invoice.id)
                 & (PaymentRecord.status.in_(OPEN_STATUSES))
                 & (PaymentRecord.amount_fen == invoice.open_fen)
-                & (PaymentRecord.payer_openid == identity.openid)
+                & (PaymentRecord.payer_openid == openid)
             )
             .order_by(PaymentRecord.id.desc())
             .first()
@@ -260,11 +277,11 @@ def start_jsapi_invoice_checkout(invoice_id: int, user_id: int) -> JsapiCheckout
                 customer=invoice.customer_id,
                 amount_fen=invoice.open_fen,
                 status="created",
-                payer_openid=identity.openid,
+                payer_openid=openid,
                 created_by=user_id,
             ).execute()
             record = PaymentRecord.get_by_id(record_id)
-    return _jsapi_prepay(record, f"业财账单 {invoice.id}", identity.openid)
+    return prepay_jsapi(record.id)
 
 
 def start_native_collection(order_id: int, staff_id: int) -> PaymentRecord:
@@ -366,6 +383,15 @@ def apply_success(resource: dict[str, Any]) -> tuple[str, PaymentRecord | None]:
         return "applied", PaymentRecord.get_by_id(record.id)
 
 
+# The refusals that mean "this order or invoice can no longer take this money": it was cancelled or
+# paid another way (InvalidTransition), its amount due changed (AmountMismatch), or the invoice was
+# settled meanwhile (PaymentExceedsOpen). Anything else is a bug or a broken invariant: it
+# propagates, the notification answers an error, nothing is held or refunded, and WeChat retries.
+CANNOT_TAKE_MONEY = (InvalidTransition, AmountMismatch, PaymentExceedsOpen)
+# Taking a cancelled order back can also find its stock gone.
+CANNOT_REOPEN = (*CANNOT_TAKE_MONEY, InsufficientStock)
+
+
 def _move_money(record: PaymentRecord) -> None:
     """Feed the spine, or hold and refund the money if the order can no longer take it."""
     try:
@@ -383,7 +409,7 @@ def _move_money(record: PaymentRecord) -> None:
                     invoice_ids=[record.invoice_id],
                 )
         _touch(record.id, outcome="captured")
-    except (InvalidTransition, AmountMismatch, DomainError) as exc:
+    except CANNOT_TAKE_MONEY as exc:
         if _take_back_cancelled_order(record):
             return
         log.warning("payment %s arrived for an order that cannot take it: %s", record.out_trade_no, exc)
@@ -399,7 +425,7 @@ def _take_back_cancelled_order(record: PaymentRecord) -> bool:
         with savepoint():
             sales.reopen_cancelled_order(record.order_id)
             sales.capture_payment(record.order_id, record.amount_fen, "wechat", str(record.transaction_id))
-    except DomainError as exc:
+    except CANNOT_REOPEN as exc:
         log.info("late payment %s cannot reopen order %s: %s", record.out_trade_no, record.order_id, exc)
         return False
     _touch(record.id, outcome="captured", last_error="reopened after cancel")

@@ -1,7 +1,7 @@
 """Stored-value top-ups through WeChat Pay (JSAPI).
 
-The top-up record is written first, WeChat is asked for a prepay_id, and the customer pays with
-wx.requestPayment. WeChat's TRANSACTION.SUCCESS notification (routed here by its `TU` out_trade_no)
+The top-up record is committed first, WeChat is then asked for a prepay_id with no transaction
+open, and the customer pays with wx.requestPayment. WeChat's TRANSACTION.SUCCESS notification (routed here by its `TU` out_trade_no)
 is checked like any payment (merchant, app, amount) and applied exactly once under the record's row
 lock: the balance is credited (`store.members`, reference = transaction id) and the money booked as
 a prepayment, Dr 1012 WeChat clearing / Cr 2203 预收账款.
@@ -12,8 +12,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from typing import Any
-
-from wechatpayv3 import WeChatPayType
 
 from backend import clock
 from backend.auth.models import WechatIdentity
@@ -39,7 +37,8 @@ def is_top_up(out_trade_no: str) -> bool:
     return out_trade_no.startswith(PREFIX)
 
 
-def start_top_up(user_id: int, customer_id: int, amount_fen: int) -> StartedTopUp:
+def open_top_up(user_id: int, customer_id: int, amount_fen: int) -> TopUp:
+    """Write the top-up record (in the caller's transaction); `prepay_top_up` asks WeChat after commit."""
     identity = (
         WechatIdentity.select().where(WechatIdentity.user == user_id).order_by(WechatIdentity.id).first()
     )
@@ -53,22 +52,22 @@ def start_top_up(user_id: int, customer_id: int, amount_fen: int) -> StartedTopU
             payer_openid=identity.openid,
             created_by=user_id,
         ).execute()
-    record = TopUp.get_by_id(record_id)
-    status, body = wechat.answer(
-        wechat.client().pay(
-            description="业财会员储值",
-            out_trade_no=record.out_trade_no,
-            amount={"total": amount_fen, "currency": "CNY"},
-            payer={"openid": identity.openid},
-            pay_type=WeChatPayType.JSAPI,
-            notify_url=wechat.notify_url(),
+    return TopUp.get_by_id(record_id)
+
+
+def prepay_top_up(top_up_id: int) -> StartedTopUp:
+    """The JSAPI prepay of a committed top-up, with no transaction open. Once per record: a repeat
+    reuses the prepay_id, or resends the same out_trade_no, which WeChat answers alike."""
+    record = TopUp.get_by_id(top_up_id)
+    if record.prepay_id is None:
+        status, body = wechat.answer(
+            wechat.jsapi_order("业财会员储值", record.out_trade_no, record.amount_fen, record.payer_openid)
         )
-    )
-    if status != 200 or not body.get("prepay_id"):
-        raise PaymentGatewayError(details={"wechat_status": status, "wechat_code": body.get("code", "")})
-    with transaction():
-        TopUp.update(prepay_id=body["prepay_id"], status="pending").where(TopUp.id == record.id).execute()
-    record = TopUp.get_by_id(record.id)
+        if status != 200 or not body.get("prepay_id"):
+            raise PaymentGatewayError(details={"wechat_status": status, "wechat_code": body.get("code", "")})
+        with transaction():
+            TopUp.update(prepay_id=body["prepay_id"], status="pending").where(TopUp.id == record.id).execute()
+        record = TopUp.get_by_id(record.id)
     return StartedTopUp(record, jsapi_params(str(record.prepay_id)))
 
 

@@ -8,7 +8,7 @@ import json
 import threading
 from typing import Any
 
-from wechatpayv3 import WeChatPay
+from wechatpayv3 import WeChatPay, WeChatPayType
 
 from backend import runtime
 from payments.wechatpay_client import WeChatPaySettings, make_pay_client
@@ -54,6 +54,20 @@ def client() -> WeChatPay:
         if found is None:
             found = _clients[key] = make_pay_client(settings)
         return found
+
+
+def jsapi_order(text: str, out_trade_no: str, amount_fen: int, openid: str) -> tuple[int, Any]:
+    """Place a JSAPI transaction (for wx.requestPayment); WeChat answers a resubmission of one
+    out_trade_no with the same prepay_id as long as every detail is the same."""
+    result: tuple[int, Any] = client().pay(
+        description=text,
+        out_trade_no=out_trade_no,
+        amount={"total": amount_fen, "currency": "CNY"},
+        payer={"openid": openid},
+        pay_type=WeChatPayType.JSAPI,
+        notify_url=notify_url(),
+    )
+    return result
 
 
 def answer(result: tuple[int, Any]) -> tuple[int, dict[str, Any]]:

@@ -7,9 +7,13 @@ public-key mode also avoids the library fetching /v3/certificates inside ``__ini
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
 from wechatpayv3 import WeChatPay, WeChatPayType
+
+from backend.errors import refuse_inside_transaction
 
 WECHATPAY_BASE = "https://api.mch.weixin.qq.com"
 
@@ -46,4 +50,19 @@ def make_pay_client(settings: WeChatPaySettings) -> WeChatPay:
         timeout=(5, 20),
     )
     client._core._gate_way = settings.base_url.rstrip("/")
+    _refuse_requests_inside_transactions(client)
     return client
+
+
+def _refuse_requests_inside_transactions(client: WeChatPay) -> None:
+    """Every HTTP request of the library goes through `Core.request` (signing, `callback` and
+    `decrypt` stay local and allowed); wrap it so a call with a transaction open raises
+    `OutsideCallInTransaction` before anything is sent. Pinned by a test that makes a real call."""
+    send = client._core.request
+
+    @functools.wraps(send)
+    def request(*args: Any, **kwargs: Any) -> Any:
+        refuse_inside_transaction("WeChat Pay")
+        return send(*args, **kwargs)
+
+    client._core.request = request

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from backend.jobs.registry import job
+from backend.jobs.registry import AT_MOST_ONCE, job
 
 log = logging.getLogger("yecai.store")
 
@@ -19,7 +19,7 @@ def paid_receipt(payload: dict[str, Any]) -> None:
     log.info("receipt for paid order %s", payload.get("order_id"))
 
 
-@job("order.refund_notice")
+@job("order.refund_notice", delivery=AT_MOST_ONCE)
 def refund_notice(payload: dict[str, Any]) -> None:
     log.info("refund of %s fen for order %s", payload.get("amount_fen"), payload.get("order_id"))
     from store import notify  # the WeChat client is only needed here

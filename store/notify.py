@@ -16,7 +16,7 @@ from wechatpy.exceptions import WeChatClientException
 
 from backend import runtime
 from backend.auth.models import WechatIdentity
-from backend.jobs.registry import job
+from backend.jobs.registry import AT_MOST_ONCE, job
 from backend.kernel.models import Customer, Order
 from backend.money import format_yuan
 from store.shop_models import MessageLog, Shipment
@@ -72,7 +72,7 @@ def send(dedupe_key: str, customer_id: int, kind: str, data: dict[str, Any], pag
     return "sent"
 
 
-@job("store.notify_shipped")
+@job("store.notify_shipped", delivery=AT_MOST_ONCE)
 def notify_shipped(payload: dict[str, Any]) -> None:
     order = Order.get_by_id(int(payload["order_id"]))
     shipment = Shipment.get(Shipment.order == order.id)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from backend.errors import DomainError
+from backend.errors import DomainError, InternalError
 
 
 class InsufficientStock(DomainError):
@@ -24,10 +24,7 @@ class InvalidCost(DomainError):
     message_en = "The unit cost is invalid"
 
 
-class StockStateBroken(DomainError):
+class StockStateBroken(InternalError):
     """A release or issue found less reserved/on hand than the order holds: a bug, not user input."""
 
-    code = "stock_state_broken"
-    status = 500
-    message_zh = "库存状态异常"
-    message_en = "Stock does not match the order's reservation"
+    message = "Stock does not match the order's reservation"

@@ -13,7 +13,7 @@ class OutboxMessage(BaseModel):
     payload = pw.TextField(default="{}")  # JSON
     # Two business events asking for the same effect (e.g. "notify order 7 shipped") collapse into one.
     dedupe_key = pw.CharField(max_length=128, null=True, unique=True)
-    status = pw.CharField(max_length=12, default="pending")  # pending | done | dead
+    status = pw.CharField(max_length=12, default="pending")  # pending | sending | done | dead
     attempts = pw.IntegerField(default=0)
     run_after = pw.DateTimeField(default=clock.now)
     enqueued_at = pw.DateTimeField(null=True)  # last hand-over to rq

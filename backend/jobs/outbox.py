@@ -4,7 +4,8 @@
 handed to the dispatcher: to rq when Redis is configured, or run in-process right away otherwise.
 `run_message()` applies a row under a row lock and marks it done in the same transaction as the
 handler's own database writes, so a row delivered twice (rq retry, relay re-enqueue, two workers)
-has its effect once. Effects outside the database (WeChat calls) carry their own idempotency keys.
+has its effect once. A job that leaves the database (a WeChat call) runs with no transaction open,
+as its delivery says (registry.py): the remote side deduplicates, or the attempt is committed first.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from backend import clock
 from backend.db import in_transaction, locked, on_commit, savepoint, transaction, transaction_scratch
 from backend.jobs import dispatch
 from backend.jobs.models import OutboxMessage
-from backend.jobs.registry import handler_for
+from backend.jobs.registry import AT_MOST_ONCE, LOCAL, delivery_of, handler_for
 
 log = logging.getLogger(__name__)
 
@@ -71,33 +72,64 @@ def _locked(message_id: int) -> OutboxMessage | None:
 
 def run_message(message_id: int) -> str:
     """Run one outbox row. Returns its final status; safe to call any number of times."""
+    message = OutboxMessage.get_or_none(OutboxMessage.id == message_id)
+    if message is None:
+        return "missing"
+    if delivery_of(message.job) != LOCAL:
+        return _run_calling_out(message_id, delivery_of(message.job))
     try:
         with savepoint():  # its own transaction, or undone alone if a caller's is open
             message = _locked(message_id)
             if message is None or message.status != "pending":
                 return message.status if message else "missing"
             handler_for(message.job)(json.loads(message.payload))
-            OutboxMessage.update(
-                status="done", done_at=clock.now(), attempts=OutboxMessage.attempts + 1
-            ).where(OutboxMessage.id == message_id).execute()
+            _mark_done(message_id)
             return "done"
     except Exception as exc:  # the handler's writes are rolled back; record the failure on its own
-        log.exception("outbox message %s failed", message_id)
-        with transaction():
-            message = _locked(message_id)
-            if message is None or message.status != "pending":
-                return message.status if message else "missing"
-            attempts = message.attempts + 1
-            dead = attempts > len(BACKOFF_SECONDS)
-            delay = BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1]
-            OutboxMessage.update(
-                attempts=attempts,
-                status="dead" if dead else "pending",
-                run_after=clock.now() + dt.timedelta(seconds=delay),
-                enqueued_at=None,  # due again at run_after, whoever relays it
-                last_error=f"{type(exc).__name__}: {exc}"[:2000],
-            ).where(OutboxMessage.id == message_id).execute()
-            return "dead" if dead else "pending"
+        return _failed(message_id, exc)
+
+
+def _run_calling_out(message_id: int, delivery: str) -> str:
+    """A job that leaves the database runs with no transaction open (see registry.py)."""
+    with transaction():
+        message = _locked(message_id)
+        if message is None or message.status != "pending":
+            return message.status if message else "missing"
+        if delivery == AT_MOST_ONCE:
+            # Committed before the call: a twin finds it taken, a crash leaves it "sending" (flagged).
+            OutboxMessage.update(status="sending").where(OutboxMessage.id == message_id).execute()
+    try:
+        handler_for(message.job)(json.loads(message.payload))
+    except Exception as exc:  # the remote side answered no, or was not reached: try again later
+        return _failed(message_id, exc)
+    with transaction():
+        _mark_done(message_id)
+    return "done"
+
+
+def _mark_done(message_id: int) -> None:
+    OutboxMessage.update(status="done", done_at=clock.now(), attempts=OutboxMessage.attempts + 1).where(
+        (OutboxMessage.id == message_id) & OutboxMessage.status.in_(("pending", "sending"))
+    ).execute()
+
+
+def _failed(message_id: int, exc: Exception) -> str:
+    log.exception("outbox message %s failed", message_id)
+    with transaction():
+        message = _locked(message_id)
+        if message is None or message.status not in ("pending", "sending"):
+            return message.status if message else "missing"
+        attempts = message.attempts + 1
+        dead = attempts > len(BACKOFF_SECONDS)
+        delay = BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1]
+        OutboxMessage.update(
+            attempts=attempts,
+            status="dead" if dead else "pending",
+            run_after=clock.now() + dt.timedelta(seconds=delay),
+            enqueued_at=None,  # due again at run_after, whoever relays it
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        ).where(OutboxMessage.id == message_id).execute()
+        return "dead" if dead else "pending"
 
 
 def due_message_ids(limit: int = 200, redeliver_after_seconds: int = 300) -> list[int]:

@@ -27,6 +27,7 @@ from .transitions import (
     refund_json,
     register_payment_code,
     settle_due,
+    slow_down,
     transaction_json,
 )
 
@@ -211,6 +212,16 @@ def faults() -> Response:
     except (TypeError, ValueError):
         raise SandboxError(400, "PARAM_ERROR", "copies, until and delay_seconds must be numbers") from None
     return jsonify(inject_fault(_state(), spec).to_json())
+
+
+@bp.post("/slow")
+def slow() -> Response:
+    """Make the next request to one API (jsapi, native, codepay, refund) answer `seconds` late."""
+    body = _body()
+    seconds = body.get("seconds")
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
+        raise SandboxError(400, "PARAM_ERROR", "seconds must be a number")
+    return jsonify(slow_down(_state(), _required(body, "api"), float(seconds)).to_json())
 
 
 @bp.get("/state")

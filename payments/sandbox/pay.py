@@ -28,6 +28,7 @@ from .transitions import (
     reverse_order,
     settle_due,
     transaction_json,
+    wait_if_slowed,
 )
 
 PREFIX = "/pay"
@@ -185,6 +186,7 @@ def _new_order(state: SandboxState, body: dict[str, Any], trade_type: str) -> tu
 @bp.post("/v3/pay/transactions/jsapi")
 def jsapi() -> Response:
     state = _state()
+    wait_if_slowed(state, "jsapi")
     with state.lock:
         order, _ = _new_order(state, _body(), "JSAPI")
         order.prepay_id = order.prepay_id or new_prepay_id(state)
@@ -194,6 +196,7 @@ def jsapi() -> Response:
 @bp.post("/v3/pay/transactions/native")
 def native() -> Response:
     state = _state()
+    wait_if_slowed(state, "native")
     with state.lock:
         order, _ = _new_order(state, _body(), "NATIVE")
         order.code_url = order.code_url or "weixin://wxpay/bizpayurl?pr=" + random_token(7)
@@ -203,6 +206,7 @@ def native() -> Response:
 @bp.post("/v3/pay/transactions/codepay")
 def codepay() -> Response:
     state = _state()
+    wait_if_slowed(state, "codepay")
     body = _body()
     payer = body.get("payer")
     auth_code = payer.get("auth_code") if isinstance(payer, dict) else None
@@ -278,6 +282,7 @@ def reverse(out_trade_no: str) -> Response:
 @bp.post("/v3/refund/domestic/refunds")
 def refund() -> Response:
     state = _state()
+    wait_if_slowed(state, "refund")
     with state.lock:
         return _json(200, refund_json(create_refund(state, _body())))
 

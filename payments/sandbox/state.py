@@ -217,6 +217,31 @@ FAULT_KINDS = ("duplicate", "late", "out_of_order", "lose", "forged", "wrong_amo
 
 
 @dataclass
+class SlowAnswer:
+    """WeChat being slow: the next request to one API (``jsapi``, ``native``, ``codepay``,
+    ``refund``) is received, then its answer waits ``seconds`` of real time or until ``release()``.
+
+    ``arrived`` is set when the request has come in, so a test can act while the merchant's
+    server is waiting (and prove it holds no lock meanwhile). One request each.
+    """
+
+    api: str
+    seconds: float
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+    consumed: bool = False
+
+    def release(self) -> None:
+        self.released.set()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"api": self.api, "seconds": self.seconds, "consumed": self.consumed}
+
+
+SLOW_APIS = ("jsapi", "native", "codepay", "refund")
+
+
+@dataclass
 class Bill:
     token: str
     content: bytes
@@ -248,6 +273,7 @@ class SandboxState:
     notifications: list[Notification] = field(default_factory=list)
     delivery_log: list[DeliveryAttempt] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    slow_answers: list[SlowAnswer] = field(default_factory=list)
 
     _counter: int = 0
 

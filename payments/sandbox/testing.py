@@ -34,6 +34,7 @@ from .state import (
     Order,
     Refund,
     SandboxState,
+    SlowAnswer,
 )
 
 if TYPE_CHECKING:
@@ -147,6 +148,11 @@ class RunningSandbox:
     ) -> Notification:
         """Queue a genuine notification reporting ``trade_state`` (see transitions.notify_trade_state)."""
         return transitions.notify_trade_state(self.state, out_trade_no, trade_state, event_type)
+
+    def slow_down(self, api: str, seconds: float) -> SlowAnswer:
+        """The next request to `api` (jsapi, native, codepay, refund) waits `seconds` or until
+        the returned answer's `release()`; its `arrived` event is set when the request is in."""
+        return transitions.slow_down(self.state, api, seconds)
 
     def inject_fault(self, kind: str, out_trade_no: str, **options: Any) -> Fault:
         """kind: duplicate(copies, concurrent) | late(until | delay_seconds) | out_of_order |

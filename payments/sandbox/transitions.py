@@ -18,14 +18,19 @@ from .state import (
     DEFAULT_USERPAYING_SECONDS,
     FAULT_KINDS,
     PAYMENT_CODE_BEHAVIOURS,
+    SLOW_APIS,
     Fault,
     Notification,
     Order,
     PaymentCode,
     Refund,
     SandboxState,
+    SlowAnswer,
     random_digits,
 )
+
+# Long enough for a demo of a slow WeChat, short enough that a forgotten one cannot hang a worker.
+MAX_SLOW_SECONDS = 60.0
 
 
 class SandboxError(Exception):
@@ -426,6 +431,29 @@ def inject_fault(state: SandboxState, spec: FaultSpec) -> Fault:
         )
         state.faults.append(fault)
         return fault
+
+
+def slow_down(state: SandboxState, api: str, seconds: float) -> SlowAnswer:
+    """Make the next request to `api` wait `seconds` (real time) before it is answered."""
+    if api not in SLOW_APIS:
+        raise SandboxError(400, "PARAM_ERROR", f"api must be one of {', '.join(SLOW_APIS)}")
+    if not 0 < seconds <= MAX_SLOW_SECONDS:
+        raise SandboxError(400, "PARAM_ERROR", f"seconds must be in (0, {MAX_SLOW_SECONDS:g}]")
+    slow = SlowAnswer(api, seconds)
+    with state.lock:
+        state.slow_answers.append(slow)
+    return slow
+
+
+def wait_if_slowed(state: SandboxState, api: str) -> None:
+    """Called by an API's handler before it takes the state lock: waits if `slow_down` asked."""
+    with state.lock:
+        slow = next((s for s in state.slow_answers if s.api == api and not s.consumed), None)
+        if slow is None:
+            return
+        slow.consumed = True
+    slow.arrived.set()
+    slow.released.wait(slow.seconds)
 
 
 def parse_time_expire(value: Any) -> float | None:
