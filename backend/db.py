@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 import peewee
+import psycopg2.extensions
 from playhouse.pool import PooledPostgresqlDatabase
 
 db = peewee.DatabaseProxy()
@@ -52,22 +53,26 @@ class _Pool(PooledPostgresqlDatabase):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # id(connection) -> when it was last handed back. An entry is taken out when the pool hands
+        # that connection out again, so one only ever describes the latest check-in.
         self._returned_at: dict[int, float] = {}
 
-    def _close(self, conn: Any, close_conn: bool = False) -> None:
-        if close_conn:
-            self._returned_at.pop(self.conn_key(conn), None)
-        else:
-            self._returned_at[self.conn_key(conn)] = time.monotonic()
-        super()._close(conn, close_conn)
+    def close(self) -> bool:
+        if not self.is_closed():
+            self._returned_at[id(self.connection())] = time.monotonic()
+        return bool(super().close())
 
+    # The one private hook left: peewee's pool calls `_is_closed(conn)` on each idle connection it
+    # is about to hand out, and the PostgreSQL pool's answer costs a `SELECT 1`; no public setting
+    # skips it, and skipping it is worth a round trip per request (bench/README.md).
+    # tests/platform/test_db.py pins its name, signature and that peewee still calls it.
     def _is_closed(self, conn: Any) -> bool:
-        returned = self._returned_at.get(self.conn_key(conn))
+        returned = self._returned_at.pop(id(conn), None)
         if (
             returned is not None
             and time.monotonic() - returned < self.TRUST_SECONDS
             and not conn.closed
-            and conn.get_transaction_status() == 0  # psycopg2 TRANSACTION_STATUS_IDLE
+            and conn.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_IDLE
         ):
             return False
         return bool(super()._is_closed(conn))
@@ -261,6 +266,8 @@ class Prepared:
         """Run it and read its rows the way the query would: model instances, tuples or dicts."""
         _, _, query = self._compile(shape)
         cursor = self.execute(values, *shape)
+        # Private, and kept: peewee has no public way to read a cursor it did not run itself as the
+        # query's rows (joined models included). tests/platform/test_db.py pins it.
         return list(query._get_cursor_wrapper(cursor))
 
 

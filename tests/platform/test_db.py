@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import logging
 from typing import Any
 
+import peewee
+import psycopg2.extensions
 import pytest
+from playhouse.pool import PooledPostgresqlDatabase
 
 from backend import clock
-from backend.db import Param, Prepared, db, savepoint, transaction
-from backend.kernel.models import Warehouse
+from backend.db import Param, Prepared, make_database, savepoint, transaction
+from backend.kernel.models import Product, Sku, Warehouse
 
 
 class Boom(Exception):
@@ -102,23 +106,61 @@ def test_a_prepared_statement_refuses_a_frozen_timestamp(app: Any) -> None:
     assert codes() == []
 
 
-@pytest.mark.pg
-def test_the_pool_skips_the_liveness_ping_only_for_a_connection_just_handed_back(
-    app: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    pool = db.obj
-    pings: list[Any] = []
-    original = pool._adapter.is_connection_closed
-    monkeypatch.setattr(
-        pool._adapter, "is_connection_closed", lambda conn: pings.append(conn) or original(conn)
+class _CountingCursor(psycopg2.extensions.cursor):
+    def execute(self, query: Any, vars: Any = None) -> Any:
+        _STATEMENTS.append(query)
+        return super().execute(query, vars)
+
+
+class _CountingConnection(psycopg2.extensions.connection):
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cursor_factory", _CountingCursor)
+        return super().cursor(*args, **kwargs)
+
+
+_STATEMENTS: list[Any] = []
+
+
+def test_the_private_peewee_hooks_we_depend_on_are_still_there() -> None:
+    """backend.db overrides the pool's `_is_closed(conn)` and calls a query's `_get_cursor_wrapper(cursor)`;
+    a peewee upgrade that renames or reshapes either fails here first."""
+    assert list(inspect.signature(PooledPostgresqlDatabase._is_closed).parameters) == ["self", "conn"]
+    assert list(inspect.signature(peewee.ModelSelect._get_cursor_wrapper).parameters) == ["self", "cursor"]
+    assert list(inspect.signature(peewee.ModelInsert._get_cursor_wrapper).parameters) == ["self", "cursor"]
+    # The pool still asks `_is_closed` about each idle connection it hands out.
+    assert "self._is_closed(conn)" in inspect.getsource(PooledPostgresqlDatabase._connect)
+
+
+def test_prepared_rows_of_a_join_come_back_as_joined_models(app: Any) -> None:
+    with transaction():
+        product = Product.create(name="果汁")
+        Sku.create(product=product, name="橙汁 1L", price_fen=1200)
+    joined = Prepared(lambda: Sku.select(Sku, Product).join(Product).where(Sku.name == Param("name")))
+    (sku,) = joined.rows({"name": "橙汁 1L"})
+    assert (sku.name, sku.price_fen, sku.product.id, sku.product.name) == (
+        "橙汁 1L",
+        1200,
+        product.id,
+        "果汁",
     )
-    pool.close_all()
-    pool.connect()
-    pool.close()  # handed back just now
-    pool.connect()
-    assert pings == []
-    pool.close()
-    monkeypatch.setattr(type(pool), "TRUST_SECONDS", 0.0)
-    pool.connect()  # handed back longer ago than we trust: pinged first
-    assert len(pings) == 1
-    pool.close()
+
+
+@pytest.mark.pg
+def test_the_pool_pings_only_a_connection_idle_past_its_trust_window(settings: Any) -> None:
+    """Counts the `SELECT 1` pings the PostgreSQL driver really receives."""
+    pool = make_database(settings.database_url, pool_size=2)
+    pool.init(pool.database, connection_factory=_CountingConnection)
+    _STATEMENTS.clear()
+    try:
+        pool.connect()
+        pool.close()  # handed back just now
+        pool.connect()
+        assert _STATEMENTS == []
+        pool.execute_sql("SELECT 2")
+        pool.close()
+        pool.TRUST_SECONDS = 0.0  # handed back longer ago than the pool trusts
+        pool.connect()
+        assert _STATEMENTS == ["SELECT 2", "SELECT 1"]
+        pool.close()
+    finally:
+        pool.close_all()
