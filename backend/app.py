@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from backend import wiring
+from backend import redaction, wiring
 from backend.config import Settings, load_settings
 from backend.db import db
 
@@ -24,6 +24,15 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, sandbox: A
     """
     settings = config if isinstance(config, Settings) else load_settings(**dict(config or {}))
     wiring.configure(settings)
+    # WeChat's protocol puts secrets in URLs: every log line this process writes is redacted.
+    redaction.install(
+        [
+            settings.secret_key,
+            settings.wechat_secret,
+            settings.wechatpay_apiv3_key,
+            settings.wechatpay_private_key,
+        ]
+    )
 
     app = Flask("yecai", instance_path=settings.instance_dir)
     app.config.update(
@@ -50,10 +59,18 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, sandbox: A
         from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
         from backend import demo
-        from miniprogram_api.home import DEMO_LOGINS_KEY, SANDBOX_MOUNT_KEY
+        from miniprogram_api.home import (
+            DEMO_LOGINS_KEY,
+            DEMO_TOKEN_FILE_KEY,
+            SANDBOX_MOUNT_KEY,
+            SANDBOX_TOKEN_KEY,
+        )
+        from payments.sandbox.guard import CONFIG_KEY
 
         app.extensions[SANDBOX_MOUNT_KEY] = SANDBOX_MOUNT
         app.extensions[DEMO_LOGINS_KEY] = str(demo.logins_file(settings.instance_dir))
+        app.extensions[DEMO_TOKEN_FILE_KEY] = str(demo.sandbox_token_file(settings.instance_dir))
+        app.extensions[SANDBOX_TOKEN_KEY] = sandbox.config.get(CONFIG_KEY)
         app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {SANDBOX_MOUNT: sandbox})  # type: ignore[method-assign]
     logging.getLogger("yecai").setLevel(logging.INFO)
     return app

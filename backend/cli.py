@@ -197,6 +197,7 @@ class Demo:
     settings: Settings
     logins: dict[str, Any]
     applied: list[str]
+    sandbox_token: str  # the sandbox's control endpoints and payer page need it
 
 
 def build_demo(instance: str, base: str, *, deliver_in_background: bool = True) -> Demo:
@@ -209,6 +210,7 @@ def build_demo(instance: str, base: str, *, deliver_in_background: bool = True) 
 
     instance_dir = Path(instance).resolve()
     store = SandboxStore(instance_dir / DEMO_SANDBOX_FILE)
+    sandbox_token = demo.sandbox_token(str(instance_dir))
     try:
         credentials = store.credentials()
         sandbox = create_sandbox_app(
@@ -216,6 +218,7 @@ def build_demo(instance: str, base: str, *, deliver_in_background: bool = True) 
             deliver_in_background=deliver_in_background,
             refund_seconds=DEMO_REFUND_SECONDS,
             store=store,
+            control_token=sandbox_token,
         )
     except SandboxStoreError as exc:
         raise click.ClickException(str(exc))
@@ -234,7 +237,7 @@ def build_demo(instance: str, base: str, *, deliver_in_background: bool = True) 
     logins = demo.load(settings.instance_dir)
     # The sandbox delivers payment notifications to our notify URL on WeChat's retry schedule.
     app = create_app(settings, sandbox=sandbox)
-    return Demo(app, sandbox, settings, logins, applied)
+    return Demo(app, sandbox, settings, logins, applied, sandbox_token)
 
 
 @main.command("demo")
@@ -244,6 +247,7 @@ def build_demo(instance: str, base: str, *, deliver_in_background: bool = True) 
 def demo_command(host: str, port: int, instance: str) -> None:
     """Start the whole product on the embedded default with demo data and the WeChat sandbox."""
     from backend import demo
+    from payments.sandbox.guard import TOKEN_HEADER
 
     sock = _listen(host, port, "python3 dev.py demo --port {port}")
     base = f"http://{host}:{port}"
@@ -252,7 +256,10 @@ def demo_command(host: str, port: int, instance: str) -> None:
     click.echo(f"migrations applied: {', '.join(built.applied) or 'none (up to date)'}")
     click.echo(f"yecai demo: {base}/  (首页 start here)")
     click.echo(f"  API docs 接口文档      {base}/api/docs")
-    click.echo(f"  payer page 付款页面    {base}/sandbox/payer")
+    click.echo(f"  payer page 付款页面    {base}/sandbox/unlock?token={built.sandbox_token}")
+    click.echo("    (opening it once lets this browser in; 打开一次后本浏览器即可使用)")
+    click.echo(f"sandbox control token 沙箱口令 ({demo.sandbox_token_file(settings.instance_dir)}):")
+    click.echo(f"  {TOKEN_HEADER}: {built.sandbox_token}")
     click.echo(f"database: {settings.database_url}")
     click.echo(f"WeChat sandbox state: {Path(settings.instance_dir) / DEMO_SANDBOX_FILE}")
     click.echo(f"logins ({demo.logins_file(settings.instance_dir)}):")

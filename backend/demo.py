@@ -30,6 +30,24 @@ def logins_file(instance_dir: str) -> Path:
     return Path(instance_dir) / "demo-logins.json"
 
 
+def sandbox_token_file(instance_dir: str) -> Path:
+    """Where the demo keeps the token its WeChat sandbox's control endpoints and payer page need."""
+    return Path(instance_dir) / "demo-sandbox-token"
+
+
+def sandbox_token(instance_dir: str) -> str:
+    """The demo sandbox's control token: made once, kept (owner-only) beside the logins."""
+    path = sandbox_token_file(instance_dir)
+    if path.exists() and path.read_text().strip():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(24)
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(token + "\n")
+    return token
+
+
 def load(instance_dir: str) -> dict[str, Any]:
     """Create demo accounts (random passwords, kept in the instance folder) and run the seeders."""
     path = logins_file(instance_dir)

@@ -16,13 +16,18 @@ from .persistence import SandboxStore, SandboxStoreError
 def serve(host: str = "127.0.0.1", port: int = 8090, credentials: SandboxCredentials | None = None) -> None:
     """Run the sandbox alone (threaded werkzeug server) with background delivery.
 
-    Prints the environment the app needs to talk to it; fresh keys each run.
+    Prints the environment the app needs to talk to it and the control token; fresh keys each run.
     """
     from werkzeug.serving import run_simple
 
+    from .guard import TOKEN_HEADER, new_token
+
     creds = credentials or generate_credentials()
-    app = create_sandbox_app(creds, deliver_in_background=True)
+    token = new_token()
+    app = create_sandbox_app(creds, deliver_in_background=True, control_token=token)
     root = f"http://{host}:{port}"
+    print(f"# control endpoints: send the header {TOKEN_HEADER}: {token}")
+    print(f"# payer page: open {root}/unlock?token={token}")
     print("# WeChat sandbox credentials for the app side (fresh keys, valid until this process exits)")
     for name, value in creds.to_env().items():
         # dotenv style: PEMs on one line with \n escapes, inside double quotes.

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify, url_for
 
-from . import control, miniprogram, pay, payer
+from backend import redaction
+
+from . import control, guard, miniprogram, pay, payer
 from .clock import SandboxClock
 from .credentials import SandboxCredentials
 from .notify import DeliveryThread
@@ -25,6 +27,7 @@ def create_sandbox_app(
     refund_seconds: float = DEFAULT_REFUND_SECONDS,
     codepay_notify_url: str | None = None,
     store: SandboxStore | None = None,
+    control_token: str | None = None,
 ) -> Flask:
     """A sandbox with its own in-memory state at ``app.extensions["wechat_sandbox"]``.
 
@@ -34,7 +37,12 @@ def create_sandbox_app(
     payment-code charges are notified (WeChat itself sends none; off by default).
     ``store`` (the demo's) starts from the state it saved and saves it after every request
     and every delivery round that sent something; ``credentials`` must be the store's.
+    ``control_token`` guards the control endpoints and the payer page (guard.py); a fresh one is
+    made if none is given, at ``app.config[guard.CONFIG_KEY]``.
     """
+    # The sandbox's access log would otherwise record the app secret and access tokens that
+    # WeChat's protocol puts in query strings.
+    redaction.install([credentials.app_secret, credentials.apiv3_key, credentials.merchant_private_key_pem])
     app = Flask("payments.sandbox")
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     state = SandboxState(
@@ -45,6 +53,7 @@ def create_sandbox_app(
     app.register_blueprint(pay.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(payer.bp)
+    guard.protect(app, control_token or guard.new_token(), control.bp, payer.bp)
 
     def save() -> None:
         if store is not None:

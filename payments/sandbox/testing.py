@@ -19,9 +19,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from . import miniprogram, notify, transitions
+from . import guard, miniprogram, notify, transitions
 from .app import create_sandbox_app
 from .clock import SandboxClock
 from .credentials import SandboxCredentials, generate_credentials
@@ -51,6 +52,7 @@ class RunningSandbox:
     state: SandboxState
     clock: SandboxClock
     server: BaseWSGIServer
+    app: Flask
 
     @property
     def wx_base(self) -> str:
@@ -63,6 +65,16 @@ class RunningSandbox:
     @property
     def control_base(self) -> str:
         return self.base_url + "/control"
+
+    @property
+    def control_token(self) -> str:
+        token: str = self.app.config[guard.CONFIG_KEY]
+        return token
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """What a caller of the control endpoints or the payer page sends (guard.py)."""
+        return {guard.TOKEN_HEADER: self.control_token}
 
     # --- clients pointed at this sandbox --------------------------------------------------
 
@@ -180,6 +192,7 @@ def running_sandbox(
             state=app.extensions["wechat_sandbox"],
             clock=clock,
             server=server,
+            app=app,
         )
     finally:
         delivery = app.extensions.get("wechat_sandbox_delivery")

@@ -16,7 +16,9 @@ from tests.platform.test_errors import assert_error
 
 def mint_login_code(sandbox, openid: str | None = None) -> dict:
     response = requests.post(
-        f"{sandbox.base_url}/control/login-code", json={"openid": openid} if openid else {}
+        f"{sandbox.base_url}/control/login-code",
+        json={"openid": openid} if openid else {},
+        headers=sandbox.control_headers,
     )
     response.raise_for_status()
     return response.json()

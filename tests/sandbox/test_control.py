@@ -8,11 +8,14 @@ from typing import Any
 import requests
 from wechatpayv3 import WeChatPayType
 
+from payments.sandbox.guard import COOKIE, TOKEN_HEADER
 from payments.sandbox.testing import RunningSandbox
 
 
 def _post(sandbox: RunningSandbox, path: str, body: dict[str, Any] | None = None) -> requests.Response:
-    return requests.post(sandbox.control_base + path, json=body or {}, timeout=5)
+    return requests.post(
+        sandbox.control_base + path, json=body or {}, headers=sandbox.control_headers, timeout=5
+    )
 
 
 def test_decline_leaves_the_order_unpaid(sandbox: RunningSandbox) -> None:
@@ -55,7 +58,7 @@ def test_native_payment_code_and_refund_through_control(sandbox: RunningSandbox)
     done = _post(sandbox, "/refunds/RF-C-1/complete", {"status": "SUCCESS"})
     assert (done.json()["status"], done.json()["amount"]["refund"]) == ("SUCCESS", 99)
 
-    summary = requests.get(sandbox.control_base + "/state", timeout=5).json()
+    summary = requests.get(sandbox.control_base + "/state", headers=sandbox.control_headers, timeout=5).json()
     assert sorted(o["out_trade_no"] for o in summary["orders"]) == ["POS-C-1", "POS-C-2"]
 
 
@@ -65,3 +68,36 @@ def test_control_errors_are_json(sandbox: RunningSandbox) -> None:
     unknown = _post(sandbox, "/prepay/wx-nope/approve", {"openid": "o"})
     assert (unknown.status_code, unknown.json()["code"]) == (404, "PREPAY_NOT_FOUND")
     assert _post(sandbox, "/clock/advance", {"seconds": -1}).status_code == 400
+
+
+def test_without_the_token_nobody_plays_the_phone(sandbox: RunningSandbox) -> None:
+    """Minting a login code for a bound staff member's openid would log in as them: it needs the token."""
+    codes_before = dict(sandbox.state.login_codes)
+    for headers in ({}, {TOKEN_HEADER: "guessed"}, {TOKEN_HEADER: ""}):
+        refused = requests.post(
+            sandbox.control_base + "/login-code", json={"openid": "oStaff"}, headers=headers, timeout=5
+        )
+        assert (refused.status_code, refused.json()["code"]) == (401, "UNAUTHORIZED")
+    assert sandbox.state.login_codes == codes_before and "oStaff" not in sandbox.state.users
+    assert requests.get(sandbox.control_base + "/state", timeout=5).status_code == 401
+    # The payer page and its buttons, without the cookie or with a wrong one.
+    assert requests.get(sandbox.base_url + "/payer", timeout=5).status_code == 401
+    assert requests.get(sandbox.base_url + "/payer", cookies={COOKIE: "x"}, timeout=5).status_code == 401
+    pressed = requests.post(sandbox.base_url + "/payer/payment-code", data={"openid": "oStaff"}, timeout=5)
+    assert pressed.status_code == 401 and sandbox.state.payment_codes == {}
+    assert requests.get(sandbox.base_url + "/unlock?token=guessed", timeout=5).status_code == 401
+
+
+def test_the_unlock_link_lets_a_browser_in_and_wechat_endpoints_need_no_token(
+    sandbox: RunningSandbox,
+) -> None:
+    browser = requests.Session()
+    opened = browser.get(f"{sandbox.base_url}/unlock?token={sandbox.control_token}", timeout=5)
+    assert (opened.status_code, opened.url) == (200, sandbox.base_url + "/payer")
+    cookie = next(c for c in browser.cookies if c.name == COOKIE)
+    assert cookie.has_nonstandard_attr("HttpOnly") and cookie.path == "/"
+    assert browser.get(sandbox.base_url + "/payer", timeout=5).status_code == 200
+    # WeChat's own endpoints stay as WeChat has them: authenticated by the app secret.
+    code = sandbox.login_code().code
+    session = sandbox.miniprogram_client().wxa.code_to_session(code)
+    assert session["openid"] == sandbox.state.login_codes[code].openid

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,8 @@ from payments.sandbox.state import SandboxState
 class Running:
     demo: Demo
     base: str
+    # A person's browser: it carries the cookie the unlock link sets for the payer page.
+    browser: requests.Session = field(default_factory=requests.Session)
 
     @property
     def sandbox(self) -> SandboxState:
@@ -41,7 +43,16 @@ class Running:
 
     def press(self, path: str, **form: str) -> requests.Response:
         """A button on the payer page."""
-        return requests.post(f"{self.base}/sandbox/payer{path}", data=form, allow_redirects=False, timeout=10)
+        return self.browser.post(
+            f"{self.base}/sandbox/payer{path}", data=form, allow_redirects=False, timeout=10
+        )
+
+    def control(self, path: str, **kw: Any) -> requests.Response:
+        """A script calling the sandbox's control endpoints with the token `yecai demo` keeps."""
+        token = (Path(self.demo.settings.instance_dir) / "demo-sandbox-token").read_text().strip()
+        return requests.post(
+            f"{self.base}/sandbox/control{path}", headers={"X-Sandbox-Token": token}, timeout=10, **kw
+        )
 
     def login(self, username: str) -> str:
         password = self.demo.logins[username]
@@ -89,11 +100,17 @@ def test_pay_in_the_demo_restart_it_and_reconcile_without_differences(instance: 
         port = int(run.base.rsplit(":", 1)[1])
         home = run.call("GET", "/")
         assert home.status_code == 200
-        assert 'href="/sandbox/payer"' in home.text and 'href="/api/docs"' in home.text
+        unlock = f"/sandbox/unlock?token={run.demo.sandbox_token}"
+        assert f'href="{unlock}"' in home.text and 'href="/api/docs"' in home.text
         assert str(instance.resolve() / "demo-logins.json") in home.text
+        # Without the token the sandbox plays nobody's phone; the home page's link lets a browser in.
+        assert run.call("POST", "/sandbox/control/login-code").status_code == 401
+        assert run.call("GET", "/sandbox/payer").status_code == 401
+        opened = run.browser.get(run.base + unlock, timeout=10)
+        assert (opened.status_code, opened.url) == (200, run.base + "/sandbox/payer")
 
         # A customer logs in with a code minted as wx.login would, fills the cart and checks out.
-        code = run.call("POST", "/sandbox/control/login-code").json()["code"]
+        code = run.control("/login-code").json()["code"]
         customer = run.call("POST", "/api/auth/wechat-login", json={"code": code}).json()["token"]
         water = _sku_id(run, customer, "6921168509256")  # 农夫山泉 550ml, 2.00
         assert run.call(
@@ -113,7 +130,7 @@ def test_pay_in_the_demo_restart_it_and_reconcile_without_differences(instance: 
         prepay_id = checkout["request_payment"]["package"].removeprefix("prepay_id=")
 
         # The customer pays on the payer page; WeChat's notification reaches the app.
-        assert f"/sandbox/payer/jsapi/{prepay_id}/pay" in run.call("GET", "/sandbox/payer").text
+        assert f"/sandbox/payer/jsapi/{prepay_id}/pay" in run.browser.get(run.base + "/sandbox/payer").text
         assert run.press(f"/jsapi/{prepay_id}/pay").status_code == 303
         assert [a.status_code for a in deliver_due(run.sandbox)] == [204]
         paid = run.call("GET", f"/api/shop/orders/{shop_order}", customer).json()
@@ -139,6 +156,7 @@ def test_pay_in_the_demo_restart_it_and_reconcile_without_differences(instance: 
     with serving(instance, port) as again:
         assert again.sandbox.credentials == credentials  # the same merchant at the same WeChat
         assert again.demo.logins == run.demo.logins
+        assert again.demo.sandbox_token == run.demo.sandbox_token  # the browser stays let in
         owner = again.login("owner")
         report = again.call("POST", "/api/payments/reconciliations", owner, json={"bill_date": bill_date})
         assert report.status_code == 200, report.text

@@ -157,7 +157,10 @@ def test_phone_number(sandbox: RunningSandbox) -> None:
 
 def test_control_endpoints_mint_codes(sandbox: RunningSandbox) -> None:
     minted = requests.post(
-        sandbox.control_base + "/login-code", json={"openid": "oTestOpenid"}, timeout=5
+        sandbox.control_base + "/login-code",
+        json={"openid": "oTestOpenid"},
+        headers=sandbox.control_headers,
+        timeout=5,
     ).json()
     assert minted["openid"] == "oTestOpenid"
     session = sandbox.miniprogram_client().wxa.code_to_session(minted["code"])

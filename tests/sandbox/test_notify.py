@@ -248,24 +248,26 @@ def test_wrong_amount_copy_verifies_but_carries_the_altered_amount(
 
 def test_control_endpoints_drive_clock_and_delivery(sandbox: RunningSandbox, receiver: Receiver) -> None:
     control = sandbox.control_base
+    ctl = requests.Session()  # a script that knows the sandbox's control token
+    ctl.headers.update(sandbox.control_headers)
     pay = sandbox.pay_client(receiver.url)
-    openid = requests.post(control + "/login-code", json={}, timeout=5).json()["openid"]
+    openid = ctl.post(control + "/login-code", json={}, timeout=5).json()["openid"]
     _code, text = pay.pay(
         description="x", out_trade_no="SO-N-CTL", amount={"total": 42}, payer={"openid": openid}
     )
     prepay_id = json.loads(text)["prepay_id"]
-    fault = requests.post(control + "/faults", json={"kind": "late", "out_trade_no": "SO-N-CTL",
+    fault = ctl.post(control + "/faults", json={"kind": "late", "out_trade_no": "SO-N-CTL",
                                                      "delay_seconds": 30}, timeout=5)  # fmt: skip
     assert fault.status_code == 200
-    paid = requests.post(f"{control}/prepay/{prepay_id}/approve", json={"openid": openid}, timeout=5)
+    paid = ctl.post(f"{control}/prepay/{prepay_id}/approve", json={"openid": openid}, timeout=5)
     assert paid.json()["trade_state"] == "SUCCESS"
-    assert requests.post(control + "/notifications/deliver", timeout=5).json() == {"attempts": []}
-    assert requests.post(control + "/clock/advance", json={"seconds": 30}, timeout=5).status_code == 200
-    attempts = requests.post(control + "/notifications/deliver", timeout=5).json()["attempts"]
+    assert ctl.post(control + "/notifications/deliver", timeout=5).json() == {"attempts": []}
+    assert ctl.post(control + "/clock/advance", json={"seconds": 30}, timeout=5).status_code == 200
+    attempts = ctl.post(control + "/notifications/deliver", timeout=5).json()["attempts"]
     assert [(a["kind"], a["status_code"], a["ok"]) for a in attempts] == [("genuine", 200, True)]
     assert receiver.verified[0]["resource"]["amount"]["total"] == 42
 
-    wrong = requests.post(f"{control}/prepay/{prepay_id}/approve", json={"openid": "oOther"}, timeout=5)
+    wrong = ctl.post(f"{control}/prepay/{prepay_id}/approve", json={"openid": "oOther"}, timeout=5)
     assert (wrong.status_code, wrong.json()["code"]) == (403, "OPENID_MISMATCH")
 
 

@@ -9,6 +9,7 @@ import pytest
 import requests
 from wechatpayv3 import WeChatPayType
 
+from payments.sandbox.guard import COOKIE
 from payments.sandbox.testing import RunningSandbox
 
 from .conftest import Receiver
@@ -40,11 +41,19 @@ def _native(sandbox: RunningSandbox, notify_url: str, out_trade_no: str, total: 
 
 def _press(sandbox: RunningSandbox, path: str, **form: str) -> requests.Response:
     """Submit one of the page's forms the way a browser does (and do not follow the redirect)."""
-    return requests.post(f"{sandbox.base_url}/payer{path}", data=form, allow_redirects=False, timeout=5)
+    return requests.post(
+        f"{sandbox.base_url}/payer{path}",
+        data=form,
+        allow_redirects=False,
+        timeout=5,
+        cookies={COOKIE: sandbox.control_token},
+    )
 
 
 def _page(sandbox: RunningSandbox, query: str = "") -> requests.Response:
-    return requests.get(f"{sandbox.base_url}/payer{query}", timeout=5)
+    return requests.get(
+        f"{sandbox.base_url}/payer{query}", timeout=5, cookies={COOKIE: sandbox.control_token}
+    )
 
 
 def test_the_page_lists_what_can_be_paid_in_chinese_and_english(sandbox: RunningSandbox) -> None:
