@@ -68,4 +68,4 @@ def counter_sale() -> Any:
             if gset:
                 names = [column.name for column in cursor.description]
                 values.update(zip(names, cursor.fetchone(), strict=True))
-    return jsonify(id=values["order_id"], status="paid"), 201
+    return jsonify(id=values["order_id"], status="shipped"), 201
