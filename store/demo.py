@@ -1,5 +1,5 @@
 """Demo shop: a warehouse, a small drinks catalog in categories with stock, a member level and a
-welcome coupon for the mini-program, customers, and a day of sales.
+welcome coupon for the mini-program, customers, and a distributor's restock on credit.
 
 Runs once (it does nothing when the catalog already has products). Every figure goes through the
 real services, so the demo's books, stock and receivables pass `yecai check`.
@@ -14,7 +14,7 @@ from backend.auth.models import User
 from backend.inventory.services import receive_purchase
 from backend.kernel.models import Product
 from store import catalog, categories, members, on_account, promotions
-from store.services import counter_cash_sale, fulfil_order, sell_on_account
+from store.services import fulfil_order, sell_on_account
 
 # category -> products in it
 CATEGORIES = {
@@ -77,8 +77,7 @@ def seed() -> None:
     )
     catalog.create_customer("member", "张三 Zhang San", phone="13900000001")
 
-    # A counter sale paid in cash and handed over, and a distributor restock on credit, part paid.
-    counter_cash_sale(None, [(skus[0].id, 6), (skus[2].id, 2)], reference="demo-cash-1")
+    # A distributor restock on credit, part paid (the till's cash sale is payments.demo's).
     credit = sell_on_account(distributor.id, [(skus[1].id, 10), (skus[3].id, 2)], channel="distributor")
     fulfil_order(credit.id)
     on_account.collect(distributor.id, 50_000, "bank_transfer", "demo-transfer-1")

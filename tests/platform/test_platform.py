@@ -111,6 +111,19 @@ def test_demo_data_loads_once_and_checks_clean(app, settings):
     assert sorted(o.total_fen for o in Order.select()) == [6 * 450 + 2 * 200, 275_800]
     on_hand = {s.barcode: StockLevel.get(StockLevel.sku == s.id).on_hand for s in Sku.select()}
     assert on_hand == {"6901035603850": 474, "6901035603867": 30, "6921168509256": 598, "6901382000010": 22}
+    # The counter sale took its cash through the one offline path: a payment record, rung up by staff.
+    from payments.models import PaymentRecord
+
+    counter = Order.get(Order.channel == "counter")
+    (cash,) = PaymentRecord.select().where(PaymentRecord.order == counter.id)
+    staff = User.get(User.username == "staff")
+    assert (cash.method, cash.status, cash.amount_fen, cash.created_by) == (
+        "cash",
+        "succeeded",
+        3100,
+        staff.id,
+    )
+    assert (counter.status, counter.placed_by) == ("shipped", staff.id)
 
 
 def test_every_creating_post_takes_an_idempotency_key(client):
