@@ -12,16 +12,17 @@ from typing import Any
 import marshmallow as ma
 
 from backend.errors import Conflict, ValidationFailed
-from backend.kernel.models import Order
+from backend.kernel.models import CHANNELS, ORDER_STATUSES, Order
 from miniprogram_api.api import Blueprint
-from miniprogram_api.fields import ComputedNested
+from miniprogram_api.fields import ComputedNested, JsonNested
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.pagination import PageArgs, page, page_schema
 from miniprogram_api.security import STAFF, access, current_user
+from miniprogram_api.shop_schemas import ShipToOut
 from miniprogram_api.timestamps import Timestamp
 from payments import offline
 from payments import services as payment_services
-from store import catalog
+from store import catalog, order_reads
 from store import services as sales
 from store.errors import OrderNotFound
 
@@ -109,7 +110,50 @@ class OrderOut(ma.Schema):
     lines = ComputedNested(LineOut, many=True, compute=sales.order_lines)
 
 
-OrderPage = page_schema(OrderOut, "OrderPage")
+class OrderDetailOut(OrderOut):
+    """An order as GET shows it: also where a mini-program order goes (null for other channels)."""
+
+    lines = ComputedNested(LineOut, many=True, compute=lambda detail: detail.lines)  # read with its page
+    ship_to = JsonNested(ShipToOut, allow_none=True, metadata={"description": "delivery address at checkout"})
+
+
+OrderPage = page_schema(OrderDetailOut, "OrderPage")
+
+
+class OrderListArgs(PageArgs):
+    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(ORDER_STATUSES))
+    channel = ma.fields.String(load_default=None, validate=ma.validate.OneOf(CHANNELS))
+    customer_id = ma.fields.Integer(load_default=None, metadata={"description": "staff only"})
+    created_from = ma.fields.Date(
+        load_default=None, metadata={"description": "first business day (merchant's time zone), included"}
+    )
+    created_to = ma.fields.Date(
+        load_default=None, metadata={"description": "last business day (merchant's time zone), included"}
+    )
+
+    @ma.validates_schema
+    def _range_in_order(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["created_from"] and data["created_to"] and data["created_from"] > data["created_to"]:
+            raise ma.ValidationError("created_from is after created_to", "created_to")
+
+
+class _OrderDetail:
+    """An order with its lines and delivery address, read for a whole page at once."""
+
+    def __init__(self, order: Order, lines: list[Any], ship_to: str | None) -> None:
+        self.order, self.lines, self.ship_to = order, lines, ship_to
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.order, name)
+
+
+def _details(orders: list[Order]) -> list[_OrderDetail]:
+    ids = [o.id for o in orders]
+    lines = order_reads.lines_by_order(ids)
+    checkouts = order_reads.checkouts_by_order(ids)
+    return [
+        _OrderDetail(o, lines[o.id], checkouts[o.id].ship_to if o.id in checkouts else None) for o in orders
+    ]
 
 
 def _visible_order(order_id: int) -> Order:
@@ -176,23 +220,36 @@ def counter_sale(data: dict[str, Any]) -> Any:
 
 @blp.route("/orders", methods=["GET"])
 @access(*ANY_ROLE)
-@blp.arguments(PageArgs, location="query")
+@blp.arguments(OrderListArgs, location="query")
 @blp.response(200, OrderPage)
 def list_orders(args: dict[str, Any]) -> Any:
-    """订单列表 Orders, newest first: staff see all, customers and distributors their own."""
+    """订单列表 Orders, newest first: staff see all, customers and distributors their own. Filter by
+    status, channel, customer (staff) and the business days they were placed on."""
     user = current_user()
-    query = Order.select()
+    customer_id = args["customer_id"]
     if user.role not in STAFF:
-        query = sales.orders_of_customer(catalog.customer_of_user(user.id).id)
-    return page(query, Order.id, args)
+        if customer_id is not None:
+            raise ValidationFailed(
+                "customer_id is for staff only", "只有员工可以指定客户", code="customer_not_allowed"
+            )
+        customer_id = catalog.customer_of_user(user.id).id
+    query = order_reads.find_orders(
+        customer_id=customer_id,
+        status=args["status"],
+        channel=args["channel"],
+        created_from=args["created_from"],
+        created_to=args["created_to"],
+    )
+    return page(query, Order.id, args, _details)
 
 
 @blp.route("/orders/<int:order_id>", methods=["GET"])
 @access(*ANY_ROLE)
-@blp.response(200, OrderOut)
+@blp.response(200, OrderDetailOut)
 def get_order(order_id: int) -> Any:
-    """订单详情 One order with its lines (another customer's order is a 404)."""
-    return _visible_order(order_id)
+    """订单详情 One order with its lines and, for a mini-program order, its delivery address
+    (another customer's order is a 404)."""
+    return _details([_visible_order(order_id)])[0]
 
 
 @blp.route("/orders/<int:order_id>/cash-payment", methods=["POST"])

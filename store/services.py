@@ -696,7 +696,3 @@ def order_lines(order: Order) -> list[OrderLine]:
     if order.written_lines is not None:
         return list(order.written_lines)
     return _LINES_OF_ORDER.rows({"order": order.id})
-
-
-def orders_of_customer(customer_id: int) -> Any:
-    return Order.select().where(Order.customer == customer_id)
