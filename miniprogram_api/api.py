@@ -9,9 +9,11 @@ import flask_smorest
 import marshmallow as ma
 from flask import Flask, send_from_directory
 from flask_smorest.utils import resolve_schema_instance
-from webargs.flaskparser import FlaskParser
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.routing import IntegerConverter, ValidationError
 
-from miniprogram_api import errors
+from miniprogram_api import errors, input_limits
 
 SWAGGER_ASSETS_URL = "/api/docs-assets/"
 
@@ -39,6 +41,27 @@ class ArgumentsParser(FlaskParser):
         "query": ma.RAISE,
         "querystring": ma.RAISE,
     }
+
+    def _raw_load_json(self, req: Any) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        return input_limits.load_json(req.get_data(cache=True).decode("utf-8"))
+
+    def parse(self, *args: Any, **kwargs: Any) -> Any:
+        # Query strings too: a NUL in `q`, an id beyond 64 bits, a date in year 9999.
+        parsed = super().parse(*args, **kwargs)
+        input_limits.check(parsed)
+        return parsed
+
+
+class Int64Converter(IntegerConverter):
+    """`<int:id>` that only matches what a 64-bit id column can hold: a longer one is a 404, not a
+    database overflow (or Python's digit limit) turning into a 500."""
+
+    def to_python(self, value: str) -> int:
+        if len(value) > input_limits.MAX_ID_DIGITS or int(value) > input_limits.INT64_MAX:
+            raise ValidationError()
+        return int(value)
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -74,6 +97,7 @@ def configure(app: Flask) -> Api:
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         },
     )
+    app.url_map.converters["int"] = Int64Converter
     api = Api(app)
 
     assets = swagger_assets_dir()

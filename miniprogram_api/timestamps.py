@@ -9,6 +9,7 @@ from typing import Any
 import marshmallow as ma
 
 from backend import clock
+from miniprogram_api.input_limits import check_date
 
 
 class Timestamp(ma.fields.DateTime):
@@ -16,4 +17,6 @@ class Timestamp(ma.fields.DateTime):
         return None if value is None else clock.rfc3339(value)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
-        return clock.from_local(super()._deserialize(value, attr, data, **kwargs))
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        check_date(parsed)  # before the time-zone shift, which overflows at year 1
+        return clock.from_local(parsed)

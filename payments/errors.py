@@ -96,3 +96,10 @@ class InvalidOfflinePayment(DomainError):
     status = 422
     message_zh = "线下收款的方式或金额无效"
     message_en = "The method or amount of the offline payment is invalid"
+
+
+class BillNotAvailable(DomainError):
+    code = "bill_not_available"
+    status = 422
+    message_zh = "微信拒绝提供该日账单（日期晚于今天或格式错误）"
+    message_en = "WeChat refuses the bill for that day (after today or malformed)"

@@ -21,7 +21,7 @@ from backend import clock
 from backend.db import transaction
 from backend.receivables.models import Payment
 from payments import topups, wechat
-from payments.errors import BillFormatError, PaymentGatewayError
+from payments.errors import BillFormatError, BillNotAvailable, PaymentGatewayError
 from payments.models import (
     WECHAT_METHODS,
     PaymentRecord,
@@ -111,6 +111,10 @@ def download(bill_date: dt.date) -> Bill:
     if status != 200:
         if body.get("code") == "NO_STATEMENT_EXIST":
             return Bill()  # nothing happened at WeChat that day
+        if status == 400 and body.get("code") == "PARAM_ERROR":
+            # WeChat refuses the request itself (a day after today by its clock): the caller's to fix,
+            # not a gateway outage.
+            raise BillNotAvailable(details={"bill_date": bill_date.isoformat(), "wechat_code": "PARAM_ERROR"})
         raise PaymentGatewayError(details={"wechat_status": status, "wechat_code": body.get("code", "")})
     code, content = client.download_bill(body["download_url"])
     if code != 200:

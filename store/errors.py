@@ -99,3 +99,10 @@ class InvalidReturn(DomainError):
     status = 422
     message_zh = "退货数量无效：只能退回已发出且尚未退回的商品"
     message_en = "Only units that were shipped and have not come back yet can be returned"
+
+
+class AmountTooLarge(DomainError):
+    code = "amount_too_large"
+    status = 422
+    message_zh = "订单金额超出上限"
+    message_en = "The order total is over the limit"

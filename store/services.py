@@ -35,6 +35,7 @@ from backend.receivables.models import Payment
 from store import benefits, catalog, pricing
 from store.errors import (
     AmountMismatch,
+    AmountTooLarge,
     EmptyOrder,
     InvalidReturn,
     InvalidTransition,
@@ -46,6 +47,9 @@ from store.errors import (
 )
 
 MAX_LINES = 100
+# One order's total: far above any real sale (ten billion yuan), far below where sums of totals in
+# the ledgers would overflow a 64-bit column (a line alone may reach 10**18: price x quantity).
+MAX_ORDER_TOTAL_FEN = 10**12
 REFUNDABLE = ("paid", "shipped", "completed", "partially_refunded", "on_account")
 
 
@@ -193,13 +197,16 @@ def _create_order(
                 "vat_fen": vat,
             }
         )
+    total_fen = sum(r["total_fen"] for r in rows)
+    if total_fen > MAX_ORDER_TOTAL_FEN:
+        raise AmountTooLarge(details={"total_fen": total_fen, "max_total_fen": MAX_ORDER_TOTAL_FEN})
     (order,) = _INSERT_ORDER.rows(
         {
             "channel": channel,
             "customer": customer.id,
             "warehouse": warehouse.id,
             "status": status,
-            "total": sum(r["total_fen"] for r in rows),
+            "total": total_fen,
             "vat": sum(r["vat_fen"] for r in rows),
             "placed_by": placed_by,
             "now": clock.now(),
