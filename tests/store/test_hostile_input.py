@@ -23,6 +23,7 @@ ABSENT = 987_654  # an id no row has
 # (what is sent, expected status, expected code); raw bodies go as bytes.
 BODY_PROBES: list[tuple[str, str, int, str]] = [
     ("deep", DEEP, 400, "json_too_deep"),
+    ("deeper-than-32", '{"name": "x", "quantity": ' + "[" * 33 + "]" * 33 + "}", 400, "json_too_deep"),
     ("deep-object", '{"name":' + DEEP + "}", 400, "json_too_deep"),
     ("long-number", '{"name": "x", "quantity": ' + TOO_LONG + "}", 400, "number_too_long"),
     ("lone-surrogate", '{"name": "\\ud800", "quantity": 1}', 422, "invalid_text"),
@@ -109,6 +110,8 @@ def test_hostile_input_is_a_clear_4xx_and_changes_nothing(client, shop, shopper,
             (f"/api/stock-levels?sku_id={HUGE}", 422, "number_out_of_range"),
             (f"/api/orders?limit={TOO_LONG}", 422, "validation_failed"),
             ("/api/reports/sales?day=0001-01-01", 422, "date_out_of_range"),
+            ("/api/orders?created_from=0001-01-01", 422, "date_out_of_range"),
+            ("/api/orders?created_to=9999-12-31", 422, "date_out_of_range"),
             ("/api/reports/sales?day=9999-12-31", 422, "date_out_of_range"),
             ("/api/reports/receivables-aging?as_of=9999-12-31", 422, "date_out_of_range"),
             ("/api/payments/reconciliations/9999-12-31", 404, "reconciliation_not_found"),
