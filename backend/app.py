@@ -41,6 +41,12 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, sandbox: A
         TESTING=settings.testing,
         JSON_SORT_KEYS=False,
     )
+    if settings.trusted_proxies:
+        # Behind nginx: the client's address is the one our own proxies put in X-Forwarded-For;
+        # without this setting the header is ignored, since any client can send it.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["yecai"] = settings
 

@@ -34,6 +34,19 @@ class Settings:
     instance_dir: str = ""
     max_request_bytes: int = 1024 * 1024
     token_ttl_seconds: int = 7 * 24 * 3600
+    # Password guessing: this many wrong passwords for one account within the window lock it for
+    # the lockout (even to the right password); this many from one address, across accounts,
+    # refuse that address's password logins until the window ends.
+    login_max_failures: int = 5
+    login_failure_window_seconds: int = 15 * 60
+    login_lockout_seconds: int = 15 * 60
+    login_max_failures_per_address: int = 20
+    # Costly endpoints (WeChat login, checkout, payment starts): requests per caller (the user, or
+    # the address before login) per minute, each endpoint counted on its own.
+    costly_requests_per_minute: int = 30
+    # How many proxies (nginx) stand in front: the client address is taken from X-Forwarded-For
+    # only that many hops deep; 0 trusts no header and uses the socket's address.
+    trusted_proxies: int = 0
     db_pool_size: int = 20
     rq_queue: str = "yecai"
     # WeChat mini-program and WeChat Pay (API v3, public-key mode).
@@ -80,6 +93,12 @@ _ENV = {
     "instance_dir": "YECAI_INSTANCE_DIR",
     "max_request_bytes": "YECAI_MAX_REQUEST_BYTES",
     "token_ttl_seconds": "YECAI_TOKEN_TTL_SECONDS",
+    "login_max_failures": "YECAI_LOGIN_MAX_FAILURES",
+    "login_failure_window_seconds": "YECAI_LOGIN_FAILURE_WINDOW_SECONDS",
+    "login_lockout_seconds": "YECAI_LOGIN_LOCKOUT_SECONDS",
+    "login_max_failures_per_address": "YECAI_LOGIN_MAX_FAILURES_PER_ADDRESS",
+    "costly_requests_per_minute": "YECAI_COSTLY_REQUESTS_PER_MINUTE",
+    "trusted_proxies": "YECAI_TRUSTED_PROXIES",
     "db_pool_size": "YECAI_DB_POOL_SIZE",
     "rq_queue": "YECAI_RQ_QUEUE",
     "wechat_appid": "YECAI_WECHAT_APPID",
@@ -99,6 +118,16 @@ _ENV = {
     "timezone": "YECAI_TIMEZONE",
     "mount_sandbox": "YECAI_MOUNT_SANDBOX",
 }
+
+
+# Limits where 0 would divide by zero or lock everyone out.
+_POSITIVE = (
+    "login_max_failures",
+    "login_failure_window_seconds",
+    "login_lockout_seconds",
+    "login_max_failures_per_address",
+    "costly_requests_per_minute",
+)
 
 
 def _coerce(name: str, raw: str) -> Any:
@@ -134,6 +163,11 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
         values["database_url"] = f"sqlite:///{instance / 'yecai.sqlite3'}"
     if values.get("late_payment_policy", "refund") not in LATE_PAYMENT_POLICIES:
         raise ConfigError(f"YECAI_LATE_PAYMENT_POLICY must be one of {', '.join(LATE_PAYMENT_POLICIES)}")
+    for name in _POSITIVE:
+        if name in values and values[name] < 1:
+            raise ConfigError(f"{_ENV[name]} must be at least 1")
+    if values.get("trusted_proxies", 0) < 0:
+        raise ConfigError("YECAI_TRUSTED_PROXIES must be 0 or more")
     if "timezone" in values:
         try:
             clock.zone_named(values["timezone"])

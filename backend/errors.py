@@ -67,6 +67,21 @@ class ValidationFailed(DomainError):
     message_en = "The input is invalid"
 
 
+class TooManyRequests(DomainError):
+    """Refused for now, not for good: `retry_after` seconds on, the same request may succeed
+    (the HTTP layer sends it as the Retry-After header and in `details`)."""
+
+    code = "too_many_requests"
+    status = 429
+    message_zh = "请求过于频繁，请稍后再试"
+    message_en = "Too many requests; try again later"
+
+    def __init__(self, retry_after: int, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        details = {**kwargs.pop("details", {}), "retry_after_seconds": retry_after}
+        super().__init__(details=details, **kwargs)
+
+
 class InternalError(Exception):
     """A bug or a broken invariant, never a refusal of the user's request.
 

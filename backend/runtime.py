@@ -8,9 +8,11 @@ from __future__ import annotations
 import peewee
 
 from backend import clock
+from backend.auth.lockout import LoginGuard, LoginLimits
 from backend.config import Settings
 from backend.db import bind, make_database
 from backend.jobs import dispatch
+from backend.throttle import Counters, MemoryStore, RedisStore
 
 
 def init(settings: Settings) -> peewee.Database:
@@ -36,6 +38,35 @@ def settings() -> Settings:
     if not isinstance(value, Settings):
         raise RuntimeError("runtime.configure() has not been called")
     return value
+
+
+def counters() -> Counters:
+    """Attempt counters for lockouts and rate limits: shared through Redis when configured (keys
+    under the rq queue's name, which keeps one installation apart from another), else in memory."""
+    value = _state.get("counters")
+    if not isinstance(value, Counters):
+        current = settings()
+        store: MemoryStore | RedisStore = (
+            RedisStore(dispatch.redis_connection(), prefix=f"{current.rq_queue}:throttle:")
+            if current.redis_url
+            else MemoryStore()
+        )
+        value = Counters(store)
+        _state["counters"] = value
+    return value
+
+
+def login_guard() -> LoginGuard:
+    current = settings()
+    return LoginGuard(
+        counters(),
+        LoginLimits(
+            max_failures=current.login_max_failures,
+            window_seconds=current.login_failure_window_seconds,
+            lockout_seconds=current.login_lockout_seconds,
+            max_failures_per_address=current.login_max_failures_per_address,
+        ),
+    )
 
 
 def miniprogram_client():

@@ -50,7 +50,7 @@ def admin(admin_url: str) -> Any:
 
 def seed(url: str, skus: int) -> dict[str, Any]:
     """Migrate and seed through the real services: a staff login, a warehouse, SKUs with stock."""
-    from backend import migrate, wiring
+    from backend import migrate, runtime, wiring
     from backend.auth import services as auth
     from backend.config import load_settings
     from backend.inventory.services import receive_purchase
@@ -59,7 +59,9 @@ def seed(url: str, skus: int) -> dict[str, Any]:
     database = wiring.configure(load_settings(database_url=url, secret_key="bench-secret-key-0123456789"))
     migrate.upgrade(database)
     auth.create_user("staff", username="bench", password=PASSWORD)
-    token = auth.login_with_password("bench", PASSWORD, 3600).token
+    token = auth.login_with_password(
+        "bench", PASSWORD, 3600, guard=runtime.login_guard(), address="127.0.0.1"
+    ).token
     warehouse = catalog.create_warehouse("MAIN", "门店仓")
     product = catalog.create_product("压测商品")
     ids = []

@@ -13,6 +13,7 @@ from miniprogram_api.api import Blueprint
 from miniprogram_api.fields import ComputedBoolean
 from miniprogram_api.pagination import PageArgs, page, page_schema
 from miniprogram_api.security import PUBLIC, access, current_user
+from miniprogram_api.throttling import client_address, costly
 from miniprogram_api.timestamps import Timestamp
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="登录与会话 Login and sessions")
@@ -63,6 +64,7 @@ def _code_exchanger(code: str) -> dict[str, Any]:
 
 @blp.route("/wechat-login", methods=["POST"])
 @access(PUBLIC)
+@costly("wechat-login")
 @blp.arguments(WechatLoginIn)
 @blp.response(200, TokenOut)
 def wechat_login(data: dict[str, Any]) -> Any:
@@ -79,7 +81,13 @@ def wechat_login(data: dict[str, Any]) -> Any:
 @blp.response(200, TokenOut)
 def password_login(data: dict[str, Any]) -> Any:
     """员工/老板用户名或手机号 + 密码登录 Staff and owner log in with username or phone and password."""
-    return auth.login_with_password(data["login"], data["password"], runtime.settings().token_ttl_seconds)
+    return auth.login_with_password(
+        data["login"],
+        data["password"],
+        runtime.settings().token_ttl_seconds,
+        guard=runtime.login_guard(),
+        address=client_address(),
+    )
 
 
 @blp.route("/wechat-bind", methods=["POST"])

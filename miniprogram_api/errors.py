@@ -15,7 +15,7 @@ import marshmallow as ma
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from backend.errors import DomainError, InternalError
+from backend.errors import DomainError, InternalError, TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,10 @@ def error_response(
 
 
 def from_domain_error(exc: DomainError) -> Response:
-    return error_response(exc.status, exc.code, exc.message_zh, exc.message_en, exc.details)
+    response = error_response(exc.status, exc.code, exc.message_zh, exc.message_en, exc.details)
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def from_http_exception(exc: HTTPException) -> Response:

@@ -19,6 +19,7 @@ from miniprogram_api.api import Blueprint
 from miniprogram_api.fields import ComputedNested
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.security import STAFF, access, current_user
+from miniprogram_api.throttling import costly
 from miniprogram_api.timestamps import Timestamp
 from payments import codepay, offline, reconciliation, refunds, services
 from payments.errors import PaymentNotFound, ReportNotFound
@@ -113,6 +114,7 @@ class ReportOut(ma.Schema):
 
 @blp.route("/orders/<int:order_id>/wechat-checkout", methods=["POST"])
 @access("customer", "distributor")
+@costly("wechat-checkout")
 @blp.response(200, CheckoutOut)
 def wechat_checkout(order_id: int) -> Any:
     """微信支付下单 JSAPI transaction for your own pending order; returns wx.requestPayment params."""
@@ -122,6 +124,7 @@ def wechat_checkout(order_id: int) -> Any:
 
 @blp.route("/invoices/<int:invoice_id>/wechat-checkout", methods=["POST"])
 @access("distributor", "customer")
+@costly("invoice-wechat-checkout")
 @blp.response(200, CheckoutOut)
 def wechat_invoice_checkout(invoice_id: int) -> Any:
     """微信支付账单 Pay what is open on your own invoice with WeChat; returns wx.requestPayment params."""
@@ -157,6 +160,7 @@ def offline_payment(data: dict[str, Any], order_id: int) -> Any:
 
 @blp.route("/orders/<int:order_id>/wechat-native", methods=["POST"])
 @access(*STAFF)
+@costly("wechat-native")
 @blp.response(200, NativeOut)
 def wechat_native(order_id: int) -> Any:
     """收款码 A NATIVE WeChat QR for the order, for the customer to scan."""
@@ -184,6 +188,7 @@ def payment_qr(payment_id: int) -> Response:
 
 @blp.route("/orders/<int:order_id>/payment-code", methods=["POST"])
 @access(*STAFF)
+@costly("payment-code")
 @blp.arguments(CodepayIn)
 @blp.response(200, PaymentOut)
 def payment_code(data: dict[str, Any], order_id: int) -> Any:

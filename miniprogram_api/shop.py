@@ -23,6 +23,7 @@ from miniprogram_api.api import Blueprint
 from miniprogram_api.idempotency import Unfinished, idempotent, idempotent_then
 from miniprogram_api.pagination import PageArgs, page
 from miniprogram_api.security import STAFF, access, current_user
+from miniprogram_api.throttling import costly
 from payments import cart_checkout, topups
 from payments import services as payments
 from store import (
@@ -393,6 +394,7 @@ def _finish_checkout(state: dict[str, Any]) -> Response:
 
 @blp.route("/checkout", methods=["POST"])
 @access(*SHOPPER)
+@costly("checkout")
 @idempotent_then(_finish_checkout)
 @blp.arguments(CheckoutIn)
 @blp.response(201, schemas.CheckoutResultOut)
@@ -518,6 +520,7 @@ def _finish_top_up(state: dict[str, Any]) -> Response:
 
 @blp.route("/me/stored-value/top-ups", methods=["POST"])
 @access(*SHOPPER)
+@costly("top-up")
 @idempotent_then(_finish_top_up)
 @blp.arguments(TopUpIn)
 @blp.response(201, schemas.TopUpResultOut)

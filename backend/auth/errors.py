@@ -1,4 +1,4 @@
-from backend.errors import DomainError
+from backend.errors import DomainError, TooManyRequests
 
 
 class Unauthenticated(DomainError):
@@ -48,3 +48,15 @@ class AlreadyBound(DomainError):
     status = 409
     message_zh = "该微信已绑定其他账号"
     message_en = "This WeChat identity is already bound to another account"
+
+
+class LoginLocked(TooManyRequests):
+    code = "login_locked"
+    message_zh = "密码错误次数过多，账号已暂时锁定，请稍后再试"
+    message_en = "Too many wrong passwords: this account is locked for a while; try again later"
+
+
+class LoginThrottled(TooManyRequests):
+    code = "login_rate_limited"
+    message_zh = "登录失败次数过多，请稍后再试"
+    message_en = "Too many failed logins from this address; try again later"

@@ -14,6 +14,7 @@ import peewee as pw
 
 from backend import audit, clock
 from backend.auth import errors
+from backend.auth.lockout import LoginGuard
 from backend.auth.models import ROLES, AuthToken, User, WechatIdentity
 from backend.auth.passwords import hash_password, verify_password
 from backend.auth.sealing import seal
@@ -81,12 +82,20 @@ def issue_token(user: User, method: str, ttl_seconds: int) -> IssuedToken:
     return IssuedToken(token=token, expires_at=expires_at, user=user)
 
 
-def login_with_password(login: str, password: str, ttl_seconds: int) -> IssuedToken:
+def login_with_password(
+    login: str, password: str, ttl_seconds: int, *, guard: LoginGuard, address: str
+) -> IssuedToken:
+    """Check the password and issue a token; `guard` refuses while the account or the caller's
+    `address` is locked out, and counts each wrong password."""
     user = User.get_or_none((User.username == login) | (User.phone == login))
+    account = f"user:{user.id}" if user is not None else f"login:{login.casefold()}"
+    guard.check(account, address)
     if not verify_password(password, user.password_hash if user else None) or user is None:
+        guard.failed(account, address, user.id if user else None, login)
         raise errors.InvalidCredentials()
     if user.disabled_at is not None:
         raise errors.InvalidCredentials()
+    guard.succeeded(account)
     with transaction():
         return issue_token(user, "password", ttl_seconds)
 
