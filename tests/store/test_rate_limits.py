@@ -69,3 +69,28 @@ def test_wechat_login_is_limited_per_address(client, wechat_sandbox):
     assert User.select().count() == 2  # the refused login made no account and no session
     assert AuthToken.select().count() == 2
     assert wechat_login("10.0.0.2").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "body", "endpoint"),
+    [
+        ("shopper", "/api/orders/999999/wechat-checkout", None, "wechat-checkout"),
+        ("shopper", "/api/invoices/999999/wechat-checkout", None, "invoice-wechat-checkout"),
+        ("shopper", "/api/me/stored-value/top-ups", {"amount_fen": 100}, "top-up"),
+        ("staff", "/api/orders/999999/wechat-native", None, "wechat-native"),
+        ("staff", "/api/orders/999999/payment-code", {"auth_code": "134567890123456789"}, "payment-code"),
+    ],
+)
+def test_every_payment_start_is_limited_per_caller(client, shop, shopper, who, path, body, endpoint):
+    """Counted before anything else runs: even requests the view then refuses use up the minute."""
+    headers = shopper().headers if who == "shopper" else shop.staff
+    clock.travel_to(T0)
+    answers = [
+        client.post(path, json=body, headers={**headers, "Idempotency-Key": f"start-{n}"}) for n in range(3)
+    ]
+    assert [a.status_code == 429 for a in answers] == [False, False, True]
+    assert answers[2].headers["Retry-After"] == "60"
+    assert assert_error(answers[2], 429, "too_many_requests")["details"] == {
+        "retry_after_seconds": 60,
+        "endpoint": endpoint,
+    }
