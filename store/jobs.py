@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from backend.jobs.registry import AT_MOST_ONCE, job
+from backend.jobs.registry import AT_MOST_ONCE, LOCAL, job
 
 log = logging.getLogger("yecai.store")
 
 
-@job("order.paid_receipt")
+@job("order.paid_receipt", delivery=LOCAL)
 def paid_receipt(payload: dict[str, Any]) -> None:
     log.info("receipt for paid order %s", payload.get("order_id"))
 

@@ -2,9 +2,10 @@
 `wxa.send_subscribe_message`.
 
 A customer who has not accepted the template (WeChat errcode 43101) or who has no WeChat login is
-recorded as `refused` and not retried: retrying cannot succeed until they subscribe again. Any
-other failure raises, so the outbox retries it with backoff. A message is sent at most once per
-event (`MessageLog.dedupe_key`).
+recorded as `refused` and not retried: retrying cannot succeed until they subscribe again. Another
+refusal from WeChat is retried by the outbox with backoff; a failure that leaves it unknown whether
+WeChat sent the message flags the job for a person (backend/jobs/registry.py, AT_MOST_ONCE). A
+message is sent at most once per event (`MessageLog.dedupe_key`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from wechatpy.exceptions import WeChatClientException
 
 from backend import runtime
 from backend.auth.models import WechatIdentity
-from backend.jobs.registry import AT_MOST_ONCE, job
+from backend.jobs.registry import AT_MOST_ONCE, NotDelivered, job
 from backend.kernel.models import Customer, Order
 from backend.money import format_yuan
 from store.shop_models import MessageLog, Shipment
@@ -61,7 +62,9 @@ def send(dedupe_key: str, customer_id: int, kind: str, data: dict[str, Any], pag
         result = runtime.miniprogram_client().wxa.send_subscribe_message(openid, template, body, page=page)
     except WeChatClientException as exc:
         if exc.errcode != NOT_SUBSCRIBED:
-            raise  # retried by the outbox
+            # WeChat answered no: nothing went out, so the outbox may try again. Any other failure
+            # (no answer, a failure after WeChat had it) flags the job instead of repeating it.
+            raise NotDelivered(f"WeChat refused the message: {exc.errcode} {exc.errmsg}") from exc
         MessageLog.create(
             dedupe_key=dedupe_key, touser=openid, template_id=template, status="refused", errcode=exc.errcode
         )

@@ -19,9 +19,12 @@ from backend import clock
 from backend.db import in_transaction, locked, on_commit, savepoint, transaction, transaction_scratch
 from backend.jobs import dispatch
 from backend.jobs.models import OutboxMessage
-from backend.jobs.registry import AT_MOST_ONCE, LOCAL, delivery_of, handler_for
+from backend.jobs.registry import AT_MOST_ONCE, LOCAL, NotDelivered, delivery_of, handler_for
 
 log = logging.getLogger(__name__)
+
+SENDING = "sending"  # an at-most-once send's attempt, committed as started before its call
+NEEDS_ATTENTION = "needs_attention"  # a send that may or may not have gone out: a person decides
 
 # Backoff between attempts of a failing row, in seconds; after the last one the row is dead.
 BACKOFF_SECONDS = (10, 30, 120, 600, 1800, 3600)
@@ -93,23 +96,47 @@ def _run_calling_out(message_id: int, delivery: str) -> str:
     """A job that leaves the database runs with no transaction open (see registry.py)."""
     with transaction():
         message = _locked(message_id)
-        if message is None or message.status != "pending":
-            return message.status if message else "missing"
+        if message is None:
+            return "missing"
+        if delivery == AT_MOST_ONCE and message.status == SENDING:
+            # An attempt committed as started and never finished: the process died mid-call, or
+            # failed after the remote side had it. Asking again could repeat it; a person decides.
+            return _needs_attention(message_id, "its attempt started and never finished")
+        if message.status != "pending":
+            return str(message.status)
         if delivery == AT_MOST_ONCE:
-            # Committed before the call: a twin finds it taken, a crash leaves it "sending" (flagged).
-            OutboxMessage.update(status="sending").where(OutboxMessage.id == message_id).execute()
+            # Committed before the call: a twin or a retry finds it taken and never calls again.
+            OutboxMessage.update(status=SENDING, attempt_started_at=clock.now()).where(
+                OutboxMessage.id == message_id
+            ).execute()
     try:
         handler_for(message.job)(json.loads(message.payload))
-    except Exception as exc:  # the remote side answered no, or was not reached: try again later
+    except NotDelivered as exc:  # the remote side answered no: nothing went out, try again later
         return _failed(message_id, exc)
+    except Exception as exc:
+        if delivery != AT_MOST_ONCE:  # the remote side deduplicates: try again later
+            return _failed(message_id, exc)
+        # Not known whether the remote side had it (a lost answer, a failure after the call).
+        log.exception("outbox message %s failed mid-send", message_id)
+        with transaction():
+            return _needs_attention(message_id, f"{type(exc).__name__}: {exc}")
     with transaction():
         _mark_done(message_id)
     return "done"
 
 
+def _needs_attention(message_id: int, why: str) -> str:
+    """Stop retrying an at-most-once send whose outcome is unknown; `yecai check` lists it."""
+    OutboxMessage.update(status=NEEDS_ATTENTION, last_error=why[:2000]).where(
+        (OutboxMessage.id == message_id) & (OutboxMessage.status == SENDING)
+    ).execute()
+    return NEEDS_ATTENTION
+
+
 def _mark_done(message_id: int) -> None:
+    # A send flagged while its (slow, not dead) process was still in the call is done after all.
     OutboxMessage.update(status="done", done_at=clock.now(), attempts=OutboxMessage.attempts + 1).where(
-        (OutboxMessage.id == message_id) & OutboxMessage.status.in_(("pending", "sending"))
+        (OutboxMessage.id == message_id) & OutboxMessage.status.in_(("pending", SENDING, NEEDS_ATTENTION))
     ).execute()
 
 
@@ -117,7 +144,7 @@ def _failed(message_id: int, exc: Exception) -> str:
     log.exception("outbox message %s failed", message_id)
     with transaction():
         message = _locked(message_id)
-        if message is None or message.status not in ("pending", "sending"):
+        if message is None or message.status not in ("pending", SENDING):
             return message.status if message else "missing"
         attempts = message.attempts + 1
         dead = attempts > len(BACKOFF_SECONDS)

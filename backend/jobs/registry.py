@@ -1,13 +1,16 @@
 """Job handlers by name. A handler takes the JSON payload and must be safe to run twice.
 
-Each handler declares how it is delivered, because nothing may leave the database while a
-transaction is open (a slow remote side would hold the outbox row's lock, and whatever else):
-- LOCAL (the default): database work only; it runs inside the transaction that marks the row done.
+Each handler must declare how it is delivered (registering one without a delivery is refused), because
+nothing may leave the database while a transaction is open (a slow remote side would hold the outbox
+row's lock, and whatever else), and because a call that is repeated after a crash must be harmless:
+- LOCAL: database work only; it runs inside the transaction that marks the row done.
 - REMOTE_DEDUPES: it calls a remote side that deduplicates (a refund by out_refund_no, a close by
   out_trade_no); it runs with no transaction open and is simply retried until it succeeds.
-- AT_MOST_ONCE: a repeat would be seen (a subscribe message must not arrive twice); the attempt is
-  committed first, the call runs with no transaction open, and an attempt that never finished
-  (the process died mid-call) is left flagged for a person instead of being repeated.
+- AT_MOST_ONCE: a repeat would be seen (a subscribe message must not arrive twice, and spends the
+  customer's one-time subscription); the attempt is committed as started first, the call runs with no
+  transaction open, and a run that finds an attempt unfinished (the process died mid-call) marks the
+  row needs_attention for a person (`yecai check` lists it) instead of calling again: WeChat has no
+  way to ask whether a subscribe message went out.
 """
 
 from __future__ import annotations
@@ -22,13 +25,20 @@ REMOTE_DEDUPES = "remote_dedupes"
 AT_MOST_ONCE = "at_most_once"
 DELIVERIES = (LOCAL, REMOTE_DEDUPES, AT_MOST_ONCE)
 
+
+class NotDelivered(Exception):
+    """Raised by an at-most-once handler when the remote side refused (answered with an error): nothing
+    went out, so the row is retried. Any other failure of such a handler flags the row instead."""
+
+
 _handlers: dict[str, Handler] = {}
 _deliveries: dict[str, str] = {}
 
 
-def job(name: str, *, delivery: str = LOCAL) -> Callable[[Handler], Handler]:
+def job(name: str, *, delivery: str) -> Callable[[Handler], Handler]:
+    """Register a handler; `delivery` is required, so every job that calls out says what a retry does."""
     if delivery not in DELIVERIES:
-        raise ValueError(f"unknown delivery {delivery!r}")
+        raise ValueError(f"job {name!r}: delivery must be one of {DELIVERIES}, not {delivery!r}")
 
     def register(fn: Handler) -> Handler:
         if name in _handlers and _handlers[name] is not fn:

@@ -8,13 +8,13 @@ from backend import checks, clock
 from backend.db import transaction
 from backend.jobs import outbox
 from backend.jobs.models import OutboxMessage
-from backend.jobs.registry import job
+from backend.jobs.registry import LOCAL, job
 
 CALLS: list[dict] = []
 FAILURES = {"left": 0}
 
 
-@job("test.record")
+@job("test.record", delivery=LOCAL)
 def record(payload: dict) -> None:
     # A database effect in the job's own transaction, so "exactly once" is observable.
     from backend.audit import record as audit
@@ -23,7 +23,7 @@ def record(payload: dict) -> None:
     CALLS.append(payload)
 
 
-@job("test.flaky")
+@job("test.flaky", delivery=LOCAL)
 def flaky(payload: dict) -> None:
     if FAILURES["left"] > 0:
         FAILURES["left"] -= 1
