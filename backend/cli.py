@@ -277,6 +277,7 @@ def worker(burst: bool) -> None:
 
     from backend.jobs import dispatch
     from backend.jobs.schedule import RqPeriodicEnqueuer
+    from backend.jobs.worker_children import die_with_this_process
     from backend.wiring import PERIODIC
 
     settings = _settings()
@@ -286,6 +287,7 @@ def worker(burst: bool) -> None:
     queue = dispatch.rq_queue()
     # SimpleWorker runs jobs in this process: no fork, so pooled database connections stay valid.
     rq_worker = SimpleWorker([queue], connection=dispatch.redis_connection(), serializer=queue.serializer)
+    die_with_this_process()  # rq's scheduler child must not outlive a worker killed with -9
     enqueuer = RqPeriodicEnqueuer(PERIODIC)
     if not burst:
         enqueuer.start()
