@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from miniprogram_api.catalog import SkuOut
 from miniprogram_api.fields import JsonList, JsonNested
 from miniprogram_api.pagination import page_schema
 from miniprogram_api.payments import RequestPaymentOut
@@ -57,13 +58,9 @@ class ShopProductOut(AdminProductOut):
     skus = ma.fields.List(ma.fields.Nested(ShopSkuOut))
 
 
-class AdminSkuOut(ma.Schema):
-    id = ma.fields.Integer()
-    product_id = ma.fields.Integer()
-    name = ma.fields.String()
-    barcode = ma.fields.String(allow_none=True)
-    unit = ma.fields.String()
-    price_fen = ma.fields.Integer()
+class AdminSkuOut(SkuOut):
+    """A SKU as staff edit it: the catalog's view plus its other prices and whether it is on sale."""
+
     member_price_fen = ma.fields.Integer(allow_none=True)
     distributor_price_fen = ma.fields.Integer(allow_none=True)
     active = ma.fields.Boolean()
