@@ -82,13 +82,26 @@ def bench(args: list[str]) -> None:
     run(BIN / "python", "bench/place_and_pay.py", *(args or ["--floor"]))
 
 
+def vendor(args: list[str]) -> None:
+    """Refresh the console's vendored Vue, Vant and ECharts from npm at the pinned, verified versions."""
+    run(sys.executable, "console/vendor.py", *args)
+
+
 def help_(_: list[str]) -> None:
     """List the commands."""
     for name, fn in COMMANDS.items():
         print(f"  python3 dev.py {name:6s} {(fn.__doc__ or '').strip().splitlines()[0]}")
 
 
-COMMANDS = {"demo": demo, "test": test, "lint": lint, "drift": drift, "bench": bench, "help": help_}
+COMMANDS = {
+    "demo": demo,
+    "test": test,
+    "lint": lint,
+    "drift": drift,
+    "bench": bench,
+    "vendor": vendor,
+    "help": help_,
+}
 
 if __name__ == "__main__":
     command, *rest = sys.argv[1:] or ["help"]

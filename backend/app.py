@@ -57,9 +57,11 @@ def create_app(config: Settings | Mapping[str, Any] | None = None, *, sandbox: A
             db.close()  # returns the connection to the pool on PostgreSQL
 
     # The HTTP surface is wired here, at the composition root; domain code never imports it.
+    import console
     import miniprogram_api
 
     miniprogram_api.register(app)
+    console.register(app)  # the phone console's pages under /m/
 
     if sandbox is not None:
         from werkzeug.middleware.dispatcher import DispatcherMiddleware

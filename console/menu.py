@@ -1,0 +1,69 @@
+"""The console's home menu and who may open each page.
+
+One `Page` per console page: its area and name (the template `<area>/<name>.html`, served at
+`/m/<area>/<name>`), its title in Chinese and English, and the roles that may open it (the area's
+roles unless said otherwise). The home page lists the pages the signed-in user's role may open,
+grouped by area in the order below. The API enforces the same roles; the page only refuses early.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Who may open an area's pages unless a page says otherwise.
+AREA_ROLES: dict[str, tuple[str, ...]] = {
+    "staff": ("staff", "owner"),
+    "owner": ("owner",),
+    "dist": ("distributor",),
+}
+AREA_TITLES: dict[str, str] = {
+    "staff": "门店 Counter",
+    "owner": "老板 Owner",
+    "dist": "经销商 Distributor",
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    area: str
+    name: str
+    title: str
+    icon: str = "apps-o"  # a Vant icon name
+    roles: tuple[str, ...] = field(default=())
+    in_menu: bool = True  # False for pages reached from another page (a detail, a receipt)
+
+    @property
+    def path(self) -> str:
+        return f"/m/{self.area}/{self.name}"
+
+    @property
+    def allowed_roles(self) -> tuple[str, ...]:
+        return self.roles or AREA_ROLES[self.area]
+
+
+# Add one line per page, in the area's block.
+PAGES: tuple[Page, ...] = (
+    # staff/
+    # owner/
+    # dist/
+)
+
+
+def find(area: str, name: str) -> Page | None:
+    return next((p for p in PAGES if p.area == area and p.name == name), None)
+
+
+def menu_json() -> list[dict[str, object]]:
+    """The home page's menu: every page with its area title and roles; the page filters by role."""
+    return [
+        {
+            "area": p.area,
+            "area_title": AREA_TITLES[p.area],
+            "title": p.title,
+            "icon": p.icon,
+            "path": p.path,
+            "roles": list(p.allowed_roles),
+        }
+        for p in PAGES
+        if p.in_menu
+    ]
