@@ -33,6 +33,8 @@ from payments import models as payments_models
 from store import checks as store_checks
 from store import fulfilment, members, notify, shop_models
 from store import jobs as store_jobs
+from store.distribution import checks as distribution_checks
+from store.distribution import models as distribution_models
 
 # Imported for what importing them registers: their models, outbox job handlers and invariant checks.
 REGISTERING_MODULES = (
@@ -58,6 +60,9 @@ REGISTERING_MODULES = (
     shop_models,
     store_checks,
     notify,
+    # Selling to distributors: grades, price lists, trade terms, favourites.
+    distribution_models,
+    distribution_checks,
 )
 
 # Every periodic job, declared here and nowhere else (how they run: backend/jobs/schedule.py).

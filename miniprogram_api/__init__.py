@@ -13,6 +13,7 @@ from miniprogram_api import (
     home,
     orders,
     payments,
+    price_lists,
     receivables,
     reports,
     shop,
@@ -33,6 +34,7 @@ BLUEPRINTS = (
     shop.blp,
     shop_admin.blp,
     reports.blp,
+    price_lists.blp,
 )
 
 

@@ -58,7 +58,7 @@ def _me() -> Customer:
 # ---------------------------------------------------------------- serialization
 
 
-def sku_dict(sku: Any, customer: Customer | None, available: dict[int, int]) -> dict[str, Any]:
+def sku_dict(sku: Any, your_price_fen: int, available: dict[int, int]) -> dict[str, Any]:
     return {
         "id": sku.id,
         "name": sku.name,
@@ -66,23 +66,38 @@ def sku_dict(sku: Any, customer: Customer | None, available: dict[int, int]) -> 
         "unit": sku.unit,
         "price_fen": sku.price_fen,
         "member_price_fen": sku.member_price_fen,
-        "your_price_fen": pricing.unit_price_fen(sku, customer) if customer is not None else sku.price_fen,
+        "your_price_fen": your_price_fen,
         "available": max(available.get(sku.id, 0), 0),
     }
 
 
+def product_dicts(products: list[Product], customer: Customer | None) -> list[dict[str, Any]]:
+    """Products with their SKUs, the caller's price for one unit and what is available: a fixed
+    number of queries for the whole page (SKUs, stock, pricing), however many products."""
+    skus = categories.shopper_skus_of([p.id for p in products])
+    every_sku = [s for p in products for s in skus[p.id]]
+    available = categories.available_by_sku([s.id for s in every_sku])
+    if customer is None:  # staff browsing: retail
+        prices = {s.id: int(s.price_fen) for s in every_sku}
+    else:
+        priced = pricing.price_lines(customer, pricing.channel_of(customer), [(s, 1) for s in every_sku])
+        prices = {s.id: p.unit_price_fen for s, p in zip(every_sku, priced, strict=True)}
+    return [
+        {
+            "id": product.id,
+            "name": product.name,
+            "description": product.description,
+            "category_id": product.category_id,
+            "image_urls": categories.images(product),
+            "on_sale": product.on_sale,
+            "skus": [sku_dict(s, prices[s.id], available) for s in skus[product.id]],
+        }
+        for product in products
+    ]
+
+
 def product_dict(product: Product, customer: Customer | None) -> dict[str, Any]:
-    skus = categories.shopper_skus(product)
-    available = categories.available_by_sku([s.id for s in skus])
-    return {
-        "id": product.id,
-        "name": product.name,
-        "description": product.description,
-        "category_id": product.category_id,
-        "image_urls": categories.images(product),
-        "on_sale": product.on_sale,
-        "skus": [sku_dict(s, customer, available) for s in skus],
-    }
+    return product_dicts([product], customer)[0]
 
 
 def order_dicts(orders: list[Order]) -> list[dict[str, Any]]:
@@ -115,22 +130,22 @@ def order_dict(order: Order) -> dict[str, Any]:
 
 
 def cart_dict(customer: Customer) -> dict[str, Any]:
-    items = cart.items(customer.id)
+    items = cart.items(customer.id)  # with their SKUs and products: one query
     available = categories.available_by_sku([i.sku_id for i in items])
+    prices = pricing.price_lines(customer, pricing.channel_of(customer), [(i.sku, i.quantity) for i in items])
     rows = []
-    for item in items:
+    for item, price in zip(items, prices, strict=True):
         sku = item.sku
-        price = pricing.unit_price_fen(sku, customer)
         rows.append(
             {
                 "id": item.id,
                 "sku_id": sku.id,
                 "name": f"{sku.product.name} {sku.name}",
                 "quantity": item.quantity,
-                "unit_price_fen": price,
-                "total_fen": price * item.quantity,
+                "unit_price_fen": price.unit_price_fen,
+                "total_fen": price.unit_price_fen * item.quantity,
                 "available": max(available.get(sku.id, 0), 0),
-                "on_sale": categories.on_sale_sku(sku.id) is not None,
+                "on_sale": cart.on_sale(item),
             }
         )
     return {"items": rows, "goods_fen": sum(r["total_fen"] for r in rows)}
@@ -162,7 +177,7 @@ def list_products(args: dict[str, Any]) -> Any:
     user = current_user()
     customer = None if user.role in STAFF else catalog.customer_of_user(user.id)
     query = categories.shopper_products(q=args["q"], category_id=args["category_id"])
-    return page(query, Product.id, args, lambda rows: [product_dict(p, customer) for p in rows])
+    return page(query, Product.id, args, lambda rows: product_dicts(rows, customer))
 
 
 @blp.route("/shop/products/<int:product_id>", methods=["GET"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 from backend import clock
 from backend.db import transaction
 from backend.inventory.services import check_quantity
+from backend.kernel.models import Product, Sku
 from store import categories
 from store.shop_errors import NotYours, OffSale
 from store.shop_models import CartItem
@@ -14,7 +15,19 @@ MAX_CART_LINES = 50
 
 
 def items(customer_id: int) -> list[CartItem]:
-    return list(CartItem.select().where(CartItem.customer == customer_id).order_by(CartItem.id))
+    """The cart's lines with their SKU and product, in one query (`item.sku.product` reads nothing more)."""
+    return list(
+        CartItem.select(CartItem, Sku, Product)
+        .join(Sku)
+        .join(Product)
+        .where(CartItem.customer == customer_id)
+        .order_by(CartItem.id)
+    )
+
+
+def on_sale(item: CartItem) -> bool:
+    """Whether a line read by `items` may be bought now (as categories.on_sale_sku, without a read)."""
+    return bool(item.sku.active and item.sku.product.on_sale)
 
 
 def add(customer_id: int, sku_id: int, quantity: int) -> CartItem:

@@ -117,9 +117,18 @@ def shopper_products(*, q: str | None = None, category_id: int | None = None) ->
 
 
 def shopper_skus(product: Product) -> list[Sku]:
-    return list(
-        Sku.select().where((Sku.product == product.id) & (Sku.active == True)).order_by(Sku.id)  # noqa: E712
-    )
+    return shopper_skus_of([product.id])[product.id]
+
+
+def shopper_skus_of(product_ids: list[int]) -> dict[int, list[Sku]]:
+    """The active SKUs of several products, by product: one query for a whole page."""
+    found: dict[int, list[Sku]] = {pid: [] for pid in product_ids}
+    if product_ids:
+        for sku in (
+            Sku.select().where(Sku.product.in_(product_ids) & (Sku.active == True)).order_by(Sku.id)  # noqa: E712
+        ):
+            found[sku.product_id].append(sku)
+    return found
 
 
 def available_by_sku(sku_ids: list[int]) -> dict[int, int]:

@@ -26,7 +26,7 @@ import json
 from backend.db import locked, transaction
 from backend.kernel.models import Order, OrderLine
 from backend.money import split_vat
-from store import addresses, cart, categories, members, promotions
+from store import addresses, cart, members, promotions
 from store import services as sales
 from store.shop_errors import DiscountTooLarge, EmptyCart, OffSale
 from store.shop_models import Checkout, MemberAccount
@@ -85,7 +85,7 @@ def checkout(
         items = cart.items(customer_id)
         if not items:
             raise EmptyCart()
-        off_sale = [i.sku_id for i in items if categories.on_sale_sku(i.sku_id) is None]
+        off_sale = [i.sku_id for i in items if not cart.on_sale(i)]
         if off_sale:
             raise OffSale(details={"sku_ids": off_sale})
         address = addresses.own(customer_id, address_id)

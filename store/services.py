@@ -143,7 +143,17 @@ _MARK_PAID = Prepared(
         .objects()
     )
 )
-_LINE_COLUMNS = ("sku", "quantity", "unit_price_fen", "vat_rate_bp", "total_fen", "net_fen", "vat_fen")
+_LINE_COLUMNS = (
+    "sku",
+    "quantity",
+    "unit_price_fen",
+    "vat_rate_bp",
+    "total_fen",
+    "net_fen",
+    "vat_fen",
+    "price_rule",
+    "price_list_id",
+)
 _INSERT_LINES = Prepared(
     lambda count: (
         OrderLine.insert_many(
@@ -180,21 +190,22 @@ def _create_order(
     missing = sorted(set(merged) - set(skus))
     if missing:
         raise UnknownSku(details={"sku_ids": missing})
-    rows = []
-    for sku_id in sorted(merged):
-        sku, quantity = skus[sku_id], merged[sku_id]
-        price = pricing.unit_price_fen(sku, customer)
-        total = price * quantity
+    rows: list[dict[str, Any]] = []
+    ordered = [(skus[sku_id], merged[sku_id]) for sku_id in sorted(merged)]
+    for (sku, quantity), price in zip(ordered, pricing.price_lines(customer, channel, ordered), strict=True):
+        total = price.unit_price_fen * quantity
         net, vat = split_vat(total, sku.vat_rate_bp)
         rows.append(
             {
-                "sku": sku_id,
+                "sku": sku.id,
                 "quantity": quantity,
-                "unit_price_fen": price,
+                "unit_price_fen": price.unit_price_fen,
                 "vat_rate_bp": sku.vat_rate_bp,
                 "total_fen": total,
                 "net_fen": net,
                 "vat_fen": vat,
+                "price_rule": price.rule,
+                "price_list_id": price.price_list_id,
             }
         )
     total_fen = sum(r["total_fen"] for r in rows)

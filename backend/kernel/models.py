@@ -140,6 +140,9 @@ class OrderLine(BaseModel):
     # Units (and their cost) that came back to stock after shipping: a goods return, or a full refund.
     returned_quantity = pw.IntegerField(default=0)
     returned_cost_fen = pw.BigIntegerField(default=0)
+    # Which pricing rule gave unit_price_fen (store.pricing.RULES) and the price list, if one did.
+    price_rule = pw.CharField(max_length=20, null=True)
+    price_list_id = pw.IntegerField(null=True)
 
     class Meta:
         constraints = [

@@ -1,0 +1,98 @@
+"""Customer grades, price lists and their quantity breaks, SKU trade terms, favourites.
+
+A price list targets exactly one of: a customer (`scope = customer`), a customer grade (`grade`) or a
+sales channel (`channel`). It is valid from `valid_from` (inclusive) to `valid_to` (exclusive), either
+open; among lists of one target valid at the same time, `priority` decides, and two lists of one
+target with overlapping validity and equal priority are refused at save (store.distribution.price_lists).
+Each item is a quantity break: from `min_quantity` units on, the unit price is `price_fen`
+(VAT-inclusive fen). Lists are edited in place (they are prices, not a ledger); every change is audited.
+"""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from backend import clock
+from backend.db import BaseModel
+from backend.kernel.models import Customer, Sku
+
+PRICE_LIST_SCOPES = ("customer", "grade", "channel")
+
+
+class CustomerGrade(BaseModel):
+    """A tier of distributors (一级经销商, 二级 ...) sharing a price list."""
+
+    name = pw.CharField(max_length=32, unique=True)
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "customer_grade"
+
+
+class CustomerGradeMember(BaseModel):
+    customer = pw.ForeignKeyField(Customer, unique=True, on_delete="CASCADE")
+    grade = pw.ForeignKeyField(CustomerGrade, on_delete="RESTRICT", index=True)
+
+    class Meta:
+        table_name = "customer_grade_member"
+
+
+class PriceList(BaseModel):
+    name = pw.CharField(max_length=64)
+    scope = pw.CharField(max_length=8)
+    customer = pw.ForeignKeyField(Customer, null=True, on_delete="RESTRICT", index=True)
+    grade = pw.ForeignKeyField(CustomerGrade, null=True, on_delete="RESTRICT", index=True)
+    channel = pw.CharField(max_length=16, null=True, index=True)
+    priority = pw.IntegerField(default=0)  # higher wins among lists of one target valid together
+    valid_from = pw.DateTimeField(null=True)  # UTC, inclusive; null = always
+    valid_to = pw.DateTimeField(null=True)  # UTC, exclusive; null = open-ended
+    active = pw.BooleanField(default=True)
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "price_list"
+        constraints = [
+            pw.Check(
+                "(scope = 'customer' AND customer_id IS NOT NULL AND grade_id IS NULL AND channel IS NULL)"
+                " OR (scope = 'grade' AND grade_id IS NOT NULL AND customer_id IS NULL AND channel IS NULL)"
+                " OR (scope = 'channel' AND channel IS NOT NULL AND customer_id IS NULL AND grade_id IS NULL)"
+            ),
+            pw.Check("valid_to IS NULL OR valid_from IS NULL OR valid_to > valid_from"),
+        ]
+
+
+class PriceListItem(BaseModel):
+    price_list = pw.ForeignKeyField(PriceList, backref="items", on_delete="CASCADE")
+    sku = pw.ForeignKeyField(Sku, on_delete="RESTRICT")
+    min_quantity = pw.IntegerField(default=1)
+    price_fen = pw.BigIntegerField()  # VAT-inclusive, per unit
+
+    class Meta:
+        table_name = "price_list_item"
+        indexes = (
+            (("price_list", "sku", "min_quantity"), True),
+            (("sku", "price_list"), False),  # pricing reads a cart's SKUs across the lists
+        )
+        constraints = [pw.Check("min_quantity >= 1"), pw.Check("price_fen >= 0")]
+
+
+class SkuTradeTerms(BaseModel):
+    """How a distributor may order a SKU: at least `min_order_quantity`, in whole cases of `case_size`."""
+
+    sku = pw.ForeignKeyField(Sku, unique=True, on_delete="CASCADE")
+    case_size = pw.IntegerField(default=1)  # 整箱: quantities must be a multiple of this
+    min_order_quantity = pw.IntegerField(default=1)
+
+    class Meta:
+        table_name = "sku_trade_terms"
+        constraints = [pw.Check("case_size >= 1"), pw.Check("min_order_quantity >= 1")]
+
+
+class Favourite(BaseModel):
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    sku = pw.ForeignKeyField(Sku, on_delete="CASCADE")
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "favourite"
+        indexes = ((("customer", "sku"), True),)

@@ -1,0 +1,109 @@
+"""Fixtures for selling to distributors: a wine importer's small catalogue with stock in two
+warehouses, the owner and staff, distributors with password logins in grades, and a snapshot of the
+price lists and every ledger to prove a refused change changed nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+
+@dataclass
+class Trade:
+    main: Any  # warehouse MAIN
+    north: Any  # warehouse NORTH
+    red: Any  # 干红 750ml: retail 10000, distributor price 8000, 120 at MAIN (cost 5000), 24 at NORTH
+    white: Any  # 干白 750ml: retail 6000, no distributor price, 60 at MAIN (cost 3000)
+    grade_a: Any  # 一级经销商
+    grade_b: Any  # 二级经销商
+    owner: dict[str, str]
+    staff: dict[str, str]
+
+
+@dataclass
+class Distributor:
+    headers: dict[str, str]
+    user_id: int
+    customer: Any
+
+
+@pytest.fixture
+def trade(app: Any, make_user: Any, login: Any) -> Trade:
+    from backend.inventory.services import receive_purchase
+    from store import catalog
+    from store.distribution import price_lists
+
+    main = catalog.create_warehouse("MAIN", "主仓")
+    north = catalog.create_warehouse("NORTH", "北仓")
+    wine = catalog.create_product("智利葡萄酒")
+    red = catalog.create_sku(wine.id, name="干红 750ml", price_fen=10000, distributor_price_fen=8000)
+    white = catalog.create_sku(wine.id, name="干白 750ml", price_fen=6000)
+    receive_purchase(red.id, main.id, 120, 5000, reference="PO-RED")
+    receive_purchase(red.id, north.id, 24, 5000, reference="PO-RED-N")
+    receive_purchase(white.id, main.id, 60, 3000, reference="PO-WHITE")
+    grade_a = price_lists.create_grade("一级经销商")
+    grade_b = price_lists.create_grade("二级经销商")
+    return Trade(
+        main, north, red, white, grade_a, grade_b, login(make_user("owner")), login(make_user("staff"))
+    )
+
+
+@pytest.fixture
+def distributor(make_user: Any, login: Any) -> Any:
+    """distributor(name, grade=None, credit_limit_fen=...) -> a distributor with a login."""
+    from store import catalog
+    from store.distribution import price_lists
+
+    def make(
+        name: str = "华东酒行", grade: Any = None, credit_limit_fen: int = 10**8, terms: int = 30
+    ) -> Distributor:
+        user = make_user("distributor")
+        customer = catalog.create_customer(
+            "distributor", name, user_id=user.id, credit_limit_fen=credit_limit_fen, payment_terms_days=terms
+        )
+        if grade is not None:
+            price_lists.set_grade(customer.id, grade.id)
+        return Distributor(login(user), user.id, customer)
+
+    return make
+
+
+def snapshot() -> dict[str, Any]:
+    from store.distribution.models import (
+        CustomerGradeMember,
+        Favourite,
+        PriceList,
+        PriceListItem,
+        SkuTradeTerms,
+    )
+    from store.shop_models import CartItem
+    from tests.payments.conftest import snapshot as ledgers
+
+    counts = ledgers()
+    counts["lists"] = sorted(
+        (p.id, p.name, p.priority, p.valid_from, p.valid_to, p.active) for p in PriceList.select()
+    )
+    counts["breaks"] = sorted(
+        (i.price_list_id, i.sku_id, i.min_quantity, i.price_fen) for i in PriceListItem.select()
+    )
+    counts["grades"] = sorted((m.customer_id, m.grade_id) for m in CustomerGradeMember.select())
+    counts["terms"] = sorted((t.sku_id, t.case_size, t.min_order_quantity) for t in SkuTradeTerms.select())
+    counts["favourites"] = sorted((f.customer_id, f.sku_id) for f in Favourite.select())
+    counts["cart"] = sorted((c.customer_id, c.sku_id, c.quantity) for c in CartItem.select())
+    return counts
+
+
+@pytest.fixture
+def unchanged() -> Any:
+    """with unchanged(): <something that must be refused> -- lists, carts and ledgers as before."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def guard():  # type: ignore[no-untyped-def]
+        before = snapshot()
+        yield
+        assert snapshot() == before
+
+    return guard
