@@ -76,6 +76,12 @@ def test(args: list[str]) -> None:
     run(BIN / "pytest", "-q", *args)
 
 
+def drills(args: list[str]) -> None:
+    """Crash, restart, two-node and backup drills on a private PostgreSQL, Redis and nginx (tests/drills)."""
+    ensure_venv()
+    run(BIN / "pytest", "-q", "tests/drills", *args)
+
+
 def bench(args: list[str]) -> None:
     """Place-and-pay throughput of the app under gunicorn vs. bare SQL under pgbench (see bench/README.md)."""
     ensure_venv()
@@ -98,6 +104,7 @@ COMMANDS = {
     "test": test,
     "lint": lint,
     "drift": drift,
+    "drills": drills,
     "bench": bench,
     "vendor": vendor,
     "help": help_,

@@ -49,6 +49,9 @@ class Settings:
     trusted_proxies: int = 0
     db_pool_size: int = 20
     rq_queue: str = "yecai"
+    # An outbox row handed to rq and still not done after this long is handed over again (its job
+    # was lost: Redis restarted empty, or the worker running it was killed).
+    outbox_redeliver_seconds: int = 300
     # WeChat mini-program and WeChat Pay (API v3, public-key mode).
     wechat_appid: str = ""
     wechat_secret: str = ""
@@ -101,6 +104,7 @@ _ENV = {
     "trusted_proxies": "YECAI_TRUSTED_PROXIES",
     "db_pool_size": "YECAI_DB_POOL_SIZE",
     "rq_queue": "YECAI_RQ_QUEUE",
+    "outbox_redeliver_seconds": "YECAI_OUTBOX_REDELIVER_SECONDS",
     "wechat_appid": "YECAI_WECHAT_APPID",
     "wechat_secret": "YECAI_WECHAT_SECRET",
     "wechat_api_base": "YECAI_WECHAT_API_BASE",
@@ -127,6 +131,7 @@ _POSITIVE = (
     "login_lockout_seconds",
     "login_max_failures_per_address",
     "costly_requests_per_minute",
+    "outbox_redeliver_seconds",
 )
 
 

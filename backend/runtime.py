@@ -19,7 +19,7 @@ def init(settings: Settings) -> peewee.Database:
     clock.use_zone(settings.timezone)
     database = make_database(settings.database_url, settings.db_pool_size)
     bind(database)
-    dispatch.configure(settings.redis_url, settings.rq_queue)
+    dispatch.configure(settings.redis_url, settings.rq_queue, settings.outbox_redeliver_seconds)
     return database
 
 

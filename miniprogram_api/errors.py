@@ -12,6 +12,8 @@ import logging
 from typing import Any
 
 import marshmallow as ma
+import peewee
+import redis.exceptions
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
@@ -96,9 +98,37 @@ def internal_error() -> Response:
     return error_response(500, code, zh, en)
 
 
+# A store the request needs is out of reach for now: PostgreSQL restarting, its connection lost mid-
+# request, a deadlock or serialization failure it rolled back, Redis (sessions' rate limits, the job
+# queue) down. Nothing was committed, so the same request with the same Idempotency-Key may simply
+# be sent again.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    peewee.OperationalError,
+    peewee.InterfaceError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
+RETRY_AFTER_SECONDS = 2
+
+
+def unavailable(exc: Exception) -> Response:
+    log.warning("service unavailable: %s: %s", type(exc).__name__, str(exc).strip()[:300])
+    response = error_response(
+        503,
+        "service_unavailable",
+        "服务暂时不可用，请用同一个 Idempotency-Key 稍后重试",
+        "Temporarily unavailable; retry shortly with the same Idempotency-Key",
+        {"retry_after_seconds": RETRY_AFTER_SECONDS},
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(DomainError, from_domain_error)
     app.register_error_handler(HTTPException, from_http_exception)
+    for kind in UNAVAILABLE:
+        app.register_error_handler(kind, unavailable)
 
     @app.errorhandler(InternalError)
     @app.errorhandler(Exception)

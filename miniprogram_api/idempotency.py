@@ -25,6 +25,7 @@ from flask import Response, g, request
 from backend import idempotency
 from backend.db import transaction
 from backend.errors import DomainError, ValidationFailed
+from backend.faults import crash_point
 
 F = TypeVar("F", bound=Callable[..., Any])
 HEADER = "Idempotency-Key"
@@ -97,6 +98,7 @@ def _wrap(view: F, finish: Finish | None) -> F:
         try:
             with transaction():
                 record_id = idempotency.claim(scope, key, fingerprint)
+                crash_point("request.claimed")
                 response = view(*args, **kwargs)
                 if not isinstance(response, Response):
                     raise TypeError("idempotent views must return a Response")
@@ -108,7 +110,11 @@ def _wrap(view: F, finish: Finish | None) -> F:
                     idempotency.park(record_id, response.get_data(as_text=True))
                 else:
                     idempotency.complete(record_id, response.status_code, response.get_data(as_text=True))
-                    return response
+                crash_point("request.before_commit")
+            if not isinstance(response, Unfinished):
+                crash_point("request.committed")  # the change is durable, the answer not yet sent
+                return response
+            crash_point("request.parked")
         except _Rollback as rollback:
             return rollback.response
         except pw.IntegrityError:
@@ -136,6 +142,7 @@ def _finish(record_id: int, state: dict[str, Any], finish: Finish) -> Response:
     response = finish(state)
     if response.status_code >= 400:
         return response
+    crash_point("request.finished")  # WeChat answered; the answer is not stored yet
     with transaction():
         stored = idempotency.complete_parked(record_id, response.status_code, response.get_data(as_text=True))
     if stored.response_body != response.get_data(as_text=True):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from wechatpayv3 import WeChatPayType
 
 from backend.db import transaction
+from backend.faults import crash_point
 from backend.kernel.models import Order
 from payments import wechat
 from payments.errors import PaymentCodeFailed, PaymentGatewayError
@@ -40,6 +41,7 @@ def collect_with_payment_code(order_id: int, auth_code: str, *, staff_id: int | 
     if order is None:
         raise OrderNotFound(details={"order_id": order_id})
     record = _record_for_order(order.id, "wechat_codepay", None, staff_id)
+    crash_point("codepay.recorded")  # the payment record is committed, WeChat not asked yet
     status, body = _call(
         record,
         wechat.client().pay,
@@ -52,9 +54,11 @@ def collect_with_payment_code(order_id: int, auth_code: str, *, staff_id: int | 
     )
     with transaction():
         _touch(record.id, status="pending")
+    crash_point("codepay.answered")  # WeChat may have taken the money; nothing is booked yet
     if status == 200 and body.get("trade_state") == "SUCCESS":
         with transaction():
             apply_success(body)
+        crash_point("codepay.booked")
         return _finish(record.id)
     if status != 200 and body.get("code") != "USERPAYING":
         # A definite refusal (NOTENOUGH, bad code...): nothing was charged.

@@ -17,6 +17,7 @@ from typing import Any
 
 from backend import clock
 from backend.db import transaction
+from backend.faults import crash_point
 from payments import topups, wechat
 from payments.models import WechatNotification
 from payments.refunds import apply_refund_result
@@ -81,6 +82,7 @@ def handle(headers: Mapping[str, str], body: bytes | str) -> Reply:
         return Reply.fail(401, "签名验证失败 signature verification failed")
     event_type = str(data.get("event_type") or "")
     resource: dict[str, Any] = data["resource"]
+    crash_point("notify.verified")
     try:
         with transaction():
             if event_type == "TRANSACTION.SUCCESS" and topups.is_top_up(
@@ -98,6 +100,7 @@ def handle(headers: Mapping[str, str], body: bytes | str) -> Reply:
     except Exception:
         log.exception("WeChat notification %s could not be applied", data.get("id"))
         return Reply.fail(500, "处理失败，请重试 could not apply, retry later")
+    crash_point("notify.applied")  # booked; WeChat has no answer yet and will send it again
     if outcome in ACCEPTED:
         return Reply(204)
     log.warning("WeChat notification %s refused: %s", data.get("id"), outcome)

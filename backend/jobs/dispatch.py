@@ -13,13 +13,14 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-_config: dict[str, Any] = {"redis_url": "", "queue": "yecai"}
+_config: dict[str, Any] = {"redis_url": "", "queue": "yecai", "redeliver_after": 300}
 _local = threading.local()
 
 
-def configure(redis_url: str, queue_name: str) -> None:
+def configure(redis_url: str, queue_name: str, redeliver_after_seconds: int = 300) -> None:
     _config["redis_url"] = redis_url
     _config["queue"] = queue_name
+    _config["redeliver_after"] = redeliver_after_seconds
     _config.pop("rq_queue", None)
 
 
@@ -63,7 +64,7 @@ def relay_due() -> int:
     """Hand every due outbox row to its runner; the periodic safety net. Returns how many."""
     from backend.jobs import outbox
 
-    ids = outbox.due_message_ids()
+    ids = outbox.due_message_ids(redeliver_after_seconds=_config["redeliver_after"])
     if uses_rq():
         _enqueue(ids)
     else:

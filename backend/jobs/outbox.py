@@ -17,6 +17,7 @@ from typing import Any
 
 from backend import clock
 from backend.db import in_transaction, locked, on_commit, savepoint, transaction, transaction_scratch
+from backend.faults import crash_point
 from backend.jobs import dispatch
 from backend.jobs.models import OutboxMessage
 from backend.jobs.registry import AT_MOST_ONCE, LOCAL, NotDelivered, delivery_of, handler_for
@@ -85,8 +86,10 @@ def run_message(message_id: int) -> str:
             message = _locked(message_id)
             if message is None or message.status != "pending":
                 return message.status if message else "missing"
+            crash_point(f"job.{message.job}.running")
             handler_for(message.job)(json.loads(message.payload))
             _mark_done(message_id)
+            crash_point(f"job.{message.job}.before_commit")
             return "done"
     except Exception as exc:  # the handler's writes are rolled back; record the failure on its own
         return _failed(message_id, exc)
@@ -109,6 +112,7 @@ def _run_calling_out(message_id: int, delivery: str) -> str:
             OutboxMessage.update(status=SENDING, attempt_started_at=clock.now()).where(
                 OutboxMessage.id == message_id
             ).execute()
+    crash_point(f"job.{message.job}.calling")  # (at most once: its attempt is committed as started)
     try:
         handler_for(message.job)(json.loads(message.payload))
     except NotDelivered as exc:  # the remote side answered no: nothing went out, try again later
@@ -120,6 +124,7 @@ def _run_calling_out(message_id: int, delivery: str) -> str:
         log.exception("outbox message %s failed mid-send", message_id)
         with transaction():
             return _needs_attention(message_id, f"{type(exc).__name__}: {exc}")
+    crash_point(f"job.{message.job}.called")  # the remote side has it; the row is not marked done
     with transaction():
         _mark_done(message_id)
     return "done"
