@@ -55,6 +55,11 @@ def collect_with_payment_code(order_id: int, auth_code: str, *, staff_id: int | 
     with transaction():
         _touch(record.id, status="pending")
     crash_point("codepay.answered")  # WeChat may have taken the money; nothing is booked yet
+    if status != 200 and body.get("code") == "ORDERPAID":
+        # This out_trade_no was charged by an earlier attempt whose answer was lost (the process
+        # died, the connection dropped) and the staff member pressed again: WeChat's own record of
+        # the transaction says what happened, not this refusal of a second charge.
+        status, body = wechat.answer(wechat.client().query(out_trade_no=record.out_trade_no))
     if status == 200 and body.get("trade_state") == "SUCCESS":
         with transaction():
             apply_success(body)

@@ -58,6 +58,19 @@ def deliver(message_ids: list[int]) -> None:
             _run_in_process(message_ids)
     except Exception:  # the periodic relay will pick the rows up; never fail the committed request
         log.exception("outbox hand-over after commit failed")
+        if uses_rq():
+            _not_queued(message_ids)
+
+
+def _not_queued(message_ids: list[int]) -> None:
+    """Rows stamped as handed to rq that never reached it (Redis down): due for the next relay
+    rather than after the redelivery window."""
+    from backend.jobs import outbox
+
+    try:
+        outbox.mark_not_enqueued(message_ids)
+    except Exception:  # the database is gone too: the redelivery window still covers them
+        log.exception("could not mark outbox rows %s as not handed over", message_ids)
 
 
 def relay_due() -> int:

@@ -165,15 +165,17 @@ def _failed(message_id: int, exc: Exception) -> str:
 
 
 def due_message_ids(limit: int = 200, redeliver_after_seconds: int = 300) -> list[int]:
-    """Pending rows whose time has come and that are not already sitting in a queue."""
+    """Pending rows whose time has come and that are not already sitting in a queue, and sends
+    abandoned mid-call (their worker was killed): handed over again, those are flagged for a person
+    at once (`_run_calling_out`), never sent again."""
     now = clock.now()
     stale = now - dt.timedelta(seconds=redeliver_after_seconds)
+    not_queued = OutboxMessage.enqueued_at.is_null() | (OutboxMessage.enqueued_at <= stale)
     query = (
         OutboxMessage.select(OutboxMessage.id)
         .where(
-            (OutboxMessage.status == "pending")
-            & (OutboxMessage.run_after <= now)
-            & (OutboxMessage.enqueued_at.is_null() | (OutboxMessage.enqueued_at <= stale))
+            ((OutboxMessage.status == "pending") & (OutboxMessage.run_after <= now) & not_queued)
+            | ((OutboxMessage.status == SENDING) & (OutboxMessage.attempt_started_at <= stale) & not_queued)
         )
         .order_by(OutboxMessage.id)
         .limit(limit)
@@ -184,6 +186,13 @@ def due_message_ids(limit: int = 200, redeliver_after_seconds: int = 300) -> lis
 def mark_enqueued(message_ids: list[int]) -> None:
     if message_ids:
         OutboxMessage.update(enqueued_at=clock.now()).where(OutboxMessage.id.in_(message_ids)).execute()
+
+
+def mark_not_enqueued(message_ids: list[int]) -> None:
+    if message_ids:
+        OutboxMessage.update(enqueued_at=None).where(
+            OutboxMessage.id.in_(message_ids) & (OutboxMessage.status == "pending")
+        ).execute()
 
 
 def pending_count() -> int:

@@ -105,19 +105,26 @@ class Drill:
         return Till(base_url, self.token, tally or Tally())
 
 
-def seed(drill: Drill) -> None:
-    """A staff login, a warehouse and SKUs with stock, written through the services."""
-    from backend import migrate, runtime, wiring
-    from backend.auth import services as auth
+def here(drill: Drill) -> Any:
+    """Bind this (the test's) process to the drill's database and Redis, as a worker would be."""
+    from backend import wiring
     from backend.config import load_settings
-    from backend.inventory.services import receive_purchase
-    from store import catalog
 
     settings = load_settings(
         database_url=drill.url, redis_url=drill.redis.url, rq_queue=drill.queue,
         secret_key="drill-secret-key-0123456789abcdef", instance_dir=str(drill.folder),
     )  # fmt: skip
-    database = wiring.configure(settings)
+    return wiring.configure(settings)
+
+
+def seed(drill: Drill) -> None:
+    """A staff login, a warehouse and SKUs with stock, written through the services."""
+    from backend import migrate, runtime
+    from backend.auth import services as auth
+    from backend.inventory.services import receive_purchase
+    from store import catalog
+
+    database = here(drill)
     migrate.upgrade(database)  # a no-op on the migrated template; proves it is current
     auth.create_user("staff", username="till", password=PASSWORD)
     drill.token = auth.login_with_password(
@@ -166,6 +173,8 @@ class Answer:
     body: Any
     attempts: int
     failures: list[str]
+    sent_at: float = 0.0  # time.monotonic() when first sent, and when answered
+    answered_at: float = 0.0
 
 
 class Till:
@@ -187,7 +196,8 @@ class Till:
 
     def _send(self, method: str, path: str, body: Any, headers: dict[str, str], deadline: float) -> Answer:
         failures: list[str] = []
-        give_up_at = time.monotonic() + deadline
+        sent_at = time.monotonic()
+        give_up_at = sent_at + deadline
         while True:
             try:
                 response = self.session.request(
@@ -201,7 +211,8 @@ class Till:
                 if response.status_code not in RETRIED_STATUSES:
                     self.tally.attempt(outcome)
                     self.tally.request(accepted=response.status_code < 300)
-                    return Answer(response.status_code, _json(response), len(failures) + 1, failures)
+                    return Answer(response.status_code, _json(response), len(failures) + 1, failures, sent_at,
+                                  time.monotonic())  # fmt: skip
                 code = (
                     (_json(response) or {}).get("error", {}).get("code") if _is_json(response) else "not JSON"
                 )
@@ -263,3 +274,49 @@ class Load:
 
     def accepted_ids(self) -> list[int]:
         return [a.body["id"] for a in self.answers if 200 <= a.status < 300]
+
+
+def settle_wechat(drill: Drill) -> None:
+    """WeChat's side catches up: refunds finish, due notifications go out, failed ones are retried."""
+    for _ in range(3):
+        drill.sandbox.advance(60)  # past WeChat's retry gaps (15 s, 15 s, 30 s) and a refund's time
+        drill.sandbox.deliver_due()
+
+
+def wait_for_jobs(drill: Drill, seconds: float = 60.0, restart: Any = None) -> None:
+    """Until every outbox row is finished (done or flagged for a person); `restart` revives a killed
+    worker, as systemd's Restart=always does."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if restart is not None:
+            restart()
+        open_rows = drill.scalar("SELECT count(*) FROM outbox_message WHERE status IN ('pending', 'sending')")
+        if open_rows == 0:
+            return
+        time.sleep(0.3)
+    rows = drill.sql(
+        "SELECT id, job, status, attempts, last_error FROM outbox_message WHERE status <> 'done'"
+    )
+    raise TimeoutError(f"outbox rows still open after {seconds} s: {rows}")
+
+
+def wechat_books(drill: Drill) -> dict[str, Any]:
+    """What WeChat's own records say, next to what the books say, for the same payments and refunds."""
+    state = drill.sandbox.state
+    with state.lock:
+        paid = {
+            o.out_trade_no: o.total for o in state.orders.values() if o.trade_state in ("SUCCESS", "REFUND")
+        }
+        refunds = {r.out_refund_no: r.refund for r in state.refunds.values() if r.status == "SUCCESS"}
+        messages = collections.Counter((m.touser, m.template_id, str(m.data)) for m in state.sent_messages)
+    booked = dict(
+        drill.sql(
+            "SELECT out_trade_no, amount_fen FROM payment_record WHERE method LIKE 'wechat%' AND status "
+            "= 'succeeded'"
+        )
+    )
+    booked_refunds = dict(
+        drill.sql("SELECT out_refund_no, amount_fen FROM refund_record WHERE status = 'succeeded'")
+    )
+    return {"paid": paid, "booked": booked, "refunds": refunds, "booked_refunds": booked_refunds,
+            "messages": messages}  # fmt: skip

@@ -283,11 +283,14 @@ class Nginx:
 def test_variant(upstreams: list[str], port: int, root: Path) -> str:
     """deploy/nginx.conf's upstream and server blocks, made runnable without TLS or root paths."""
     deployed = (ROOT / "deploy" / "nginx.conf").read_text()
-    lines = []
+    lines: list[str] = []
+    upstream_written = False
     for line in deployed.splitlines():
         stripped = line.strip()
-        if stripped.startswith("server 127.0.0.1:"):
-            lines.extend(f"    server {u} max_fails=1 fail_timeout=5s;" for u in upstreams)
+        if stripped.startswith(("server 127.0.0.1:", "# server ")):
+            if not upstream_written:
+                lines.extend(f"    server {u} max_fails=1 fail_timeout=5s;" for u in upstreams)
+                upstream_written = True
         elif stripped.startswith("listen "):
             lines.append(f"    listen 127.0.0.1:{port};")
         elif stripped.startswith(("ssl_", "server_name")):

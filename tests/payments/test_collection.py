@@ -156,3 +156,40 @@ def test_payment_code_with_insufficient_funds_fails(client, staff, counter_order
     (record,) = PaymentRecord.select().where(PaymentRecord.order == order_id)
     assert record.status == "failed"
     assert "NOTENOUGH" in record.last_error
+
+
+class _Died(BaseException):
+    """The process serving the request was killed at a crash point (backend/faults.py)."""
+
+
+def test_payment_code_pressed_again_after_a_crash_books_what_wechat_took(
+    client, staff, counter_order, wechat_sandbox, monkeypatch
+):
+    """WeChat charged the payment code, the web worker died before booking it; the retry reuses the
+    payment's out_trade_no, WeChat refuses a second charge (ORDERPAID), and the payment is booked from
+    WeChat's record of it, once, instead of being marked failed while the customer's money is gone."""
+    from backend.kernel.models import Order
+    from payments import codepay
+    from payments.models import PaymentRecord
+
+    def crash_at(name: str) -> None:
+        if name == "codepay.answered" and not died:
+            died.append(name)
+            raise _Died(name)
+
+    died: list[str] = []
+    monkeypatch.setattr(codepay, "crash_point", crash_at)
+    order_id = counter_order()
+    body = {"auth_code": wechat_sandbox.payment_code(behaviour="success")}
+    with pytest.raises(_Died):
+        client.post(f"/api/orders/{order_id}/payment-code", json=body, headers=staff)
+    assert Order.get_by_id(order_id).status == "pending_payment"  # taken at WeChat, not booked yet
+
+    again = client.post(f"/api/orders/{order_id}/payment-code", json=body, headers=staff)
+    assert again.status_code == 200, again.json
+    assert (again.json["status"], again.json["amount_fen"]) == ("succeeded", 1130)
+    assert [(p.status, p.amount_fen) for p in PaymentRecord.select()] == [("succeeded", 1130)]
+    assert Order.get_by_id(order_id).paid_fen == 1130
+    taken = wechat_sandbox.state.orders[again.json["out_trade_no"]]
+    assert (taken.trade_state, taken.total) == ("SUCCESS", 1130)
+    assert checks_clean() == []

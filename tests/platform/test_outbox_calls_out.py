@@ -84,6 +84,7 @@ def test_a_send_whose_process_died_mid_call_is_flagged_not_repeated(app):
         "check whether it went out"
     )
     assert flagged() == [unfinished]  # no retry came: still listed for a person
+    assert message_id in outbox.due_message_ids()  # the relay hands it over again, to be flagged
 
     # A retry (rq requeueing the killed worker's job, a second worker) flags it and never calls.
     assert outbox.run_message(message_id) == "needs_attention"
