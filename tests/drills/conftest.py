@@ -70,8 +70,12 @@ def drill(private_pg: PrivatePostgres, private_redis: PrivateRedis, drill_root: 
     """A fresh database from the template, seeded; a fresh sandbox. The drill starts its processes."""
     from payments.sandbox.testing import running_sandbox
 
-    if not private_pg.execute("SELECT 1"):  # a drill before this one may have left it stopped
+    try:
+        private_pg.execute("SELECT 1")
+    except Exception:  # a drill before this one failed while its PostgreSQL was down
         private_pg.start()
+    if private_redis.process is None:
+        private_redis.start()
     name = f"drill_{uuid.uuid4().hex[:8]}"
     url = private_pg.create_database(name, TEMPLATE)
     folder = drill_root / name

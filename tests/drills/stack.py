@@ -31,10 +31,10 @@ def require_programs(*names: str) -> None:
     """Fail (CI) or skip (a laptop without them) when a program the drill runs is missing."""
     missing = [n for n in names if not (Path(n).is_file() if "/" in n else shutil.which(n))]
     if missing:
-        problem = f"the drills need {', '.join(missing)} (PostgreSQL server binaries, redis-server, nginx)"
+        problem = f"{', '.join(missing)} (the drills run their own PostgreSQL, Redis and nginx)"
         if IN_CI:
             pytest.fail(f"CI requires {problem}", pytrace=False)
-        pytest.skip(problem)
+        pytest.skip(f"not installed: {problem}")
 
 
 def free_port() -> int:
