@@ -13,6 +13,8 @@ from __future__ import annotations
 import peewee
 
 from backend import audit, idempotency, platform_checks, runtime
+from backend.approvals import checks as approvals_checks
+from backend.approvals import models as approvals_models
 from backend.auth import models as auth_models
 from backend.config import Settings
 from backend.db import BaseModel
@@ -26,6 +28,8 @@ from backend.ledger import checks as ledger_checks
 from backend.ledger import models as ledger_models
 from backend.receivables import checks as receivables_checks
 from backend.receivables import models as receivables_models
+from backend.receivables.credit import models as credit_models
+from backend.receivables.credit import profiles as credit_profiles
 from payments import auto_cancel, reconciliation
 from payments import checks as payments_checks
 from payments import jobs as payments_jobs
@@ -63,6 +67,11 @@ REGISTERING_MODULES = (
     # Selling to distributors: grades, price lists, trade terms, favourites.
     distribution_models,
     distribution_checks,
+    # Approvals the owner decides, and credit control (profiles, the credit check).
+    approvals_models,
+    approvals_checks,
+    credit_models,
+    credit_profiles,
 )
 
 # Every periodic job, declared here and nowhere else (how they run: backend/jobs/schedule.py).

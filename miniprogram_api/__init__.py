@@ -7,8 +7,10 @@ from flask import Flask
 
 from miniprogram_api import api as api_module
 from miniprogram_api import (
+    approvals,
     auth,
     catalog,
+    credit,
     health,
     home,
     orders,
@@ -35,6 +37,8 @@ BLUEPRINTS = (
     shop_admin.blp,
     reports.blp,
     price_lists.blp,
+    credit.blp,
+    approvals.blp,
 )
 
 

@@ -83,6 +83,9 @@ class Customer(BaseModel):
     # Cache of the sum of this customer's receivable entries (what they owe), kept in SQL.
     balance_fen = pw.BigIntegerField(default=0)
     created_at = pw.DateTimeField(default=clock.now)
+    # On-account orders accepted but not yet invoiced: with balance_fen, what the credit limit covers
+    # (backend/receivables/credit). Moves in SQL with the order's acceptance and its invoice.
+    uninvoiced_fen = pw.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
