@@ -28,6 +28,7 @@ from backend.ledger import checks as ledger_checks
 from backend.ledger import models as ledger_models
 from backend.receivables import checks as receivables_checks
 from backend.receivables import models as receivables_models
+from backend.receivables.credit import allowances as credit_allowances
 from backend.receivables.credit import models as credit_models
 from backend.receivables.credit import profiles as credit_profiles
 from payments import auto_cancel, reconciliation
@@ -35,7 +36,7 @@ from payments import checks as payments_checks
 from payments import jobs as payments_jobs
 from payments import models as payments_models
 from store import checks as store_checks
-from store import fulfilment, members, notify, shop_models
+from store import credit_orders, fulfilment, members, notify, shop_models
 from store import jobs as store_jobs
 from store.distribution import checks as distribution_checks
 from store.distribution import models as distribution_models
@@ -72,6 +73,8 @@ REGISTERING_MODULES = (
     approvals_checks,
     credit_models,
     credit_profiles,
+    credit_allowances,
+    credit_orders,
 )
 
 # Every periodic job, declared here and nowhere else (how they run: backend/jobs/schedule.py).

@@ -22,7 +22,7 @@ blp = Blueprint("approvals", __name__, url_prefix="/api", description="审批 Ap
 class ApprovalOut(ma.Schema):
     id = ma.fields.Integer()
     kind = ma.fields.String()
-    kind_label = ma.fields.Function(lambda r: _label(r.kind))
+    kind_label = ma.fields.Function(lambda r: _label(r.kind), metadata={"type": "string"})
     subject_type = ma.fields.String()
     subject_id = ma.fields.String()
     payload = ma.fields.Function(lambda r: approvals.payload_of(r), metadata={"type": "object"})

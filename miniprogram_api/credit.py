@@ -7,8 +7,8 @@ from typing import Any
 import marshmallow as ma
 
 from backend.kernel.models import Customer
-from backend.receivables.credit import profiles
-from backend.receivables.credit.models import OVERDUE_ACTIONS, TERMS_KINDS
+from backend.receivables.credit import allowances, profiles
+from backend.receivables.credit.models import OVERDUE_ACTIONS, TERMS_KINDS, CreditAllowance
 from backend.receivables.credit.standing import standing
 from backend.receivables.errors import UnknownCustomer
 from miniprogram_api.api import Blueprint
@@ -50,6 +50,7 @@ class CreditOut(ma.Schema):
     score = ma.fields.Integer(allow_none=True)
     grade = ma.fields.String(allow_none=True)
     terms = ma.fields.Nested(TermsOut)
+    allowances = ma.fields.List(ma.fields.Nested(lambda: AllowanceOut()))
 
 
 class ProfileVersionOut(TermsOut):
@@ -104,6 +105,7 @@ def credit_view(customer_id: int) -> dict[str, Any]:
         "score": None,
         "grade": None,
         "terms": now.terms,
+        "allowances": allowances.open_allowances(customer_id),
     }
 
 
@@ -142,3 +144,43 @@ def change_credit_profile(data: dict[str, Any], customer_id: int) -> Any:
     if change.profile is not None:
         return {"status": "applied", "profile": change.profile, "approval": None}
     return {"status": "pending_approval", "profile": None, "approval": change.approval}, 202
+
+
+class AllowanceOut(ma.Schema):
+    id = ma.fields.Integer()
+    amount_fen = ma.fields.Integer()
+    until = ma.fields.Date()
+    reason = ma.fields.String()
+    granted_by = ma.fields.Integer(attribute="granted_by_id")
+    approval_id = ma.fields.Integer(allow_none=True)
+    used_at = Timestamp(allow_none=True)
+    used_for = ma.fields.String(allow_none=True)
+
+
+class AllowanceIn(ma.Schema):
+    amount_fen = ma.fields.Integer(required=True, strict=True)
+    until = ma.fields.Date(required=True)
+    reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=500))
+
+
+class AllowanceGrantOut(ma.Schema):
+    status = ma.fields.String(metadata={"description": "granted | pending_approval"})
+    allowance = ma.fields.Nested(AllowanceOut, allow_none=True)
+    approval = ma.fields.Nested(ApprovalOut, allow_none=True)
+
+
+@blp.route("/customers/<int:customer_id>/credit/allowances", methods=["POST"])
+@access(*STAFF)
+@idempotent
+@blp.arguments(AllowanceIn)
+@blp.response(201, AllowanceGrantOut)
+@blp.alt_response(202, schema=AllowanceGrantOut, description="staff: waiting for the owner's approval")
+def grant_allowance(data: dict[str, Any], customer_id: int) -> Any:
+    """一次性超额度 A one-off override: the next sale on account over the limit by up to `amount_fen`, until
+    `until`, goes through (once). The owner grants it; a staff member's request waits for approval."""
+    granted = allowances.grant(
+        customer_id, data["amount_fen"], data["until"], actor_id=current_user().id, reason=data["reason"]
+    )
+    if isinstance(granted, CreditAllowance):
+        return {"status": "granted", "allowance": granted, "approval": None}
+    return {"status": "pending_approval", "allowance": None, "approval": granted}, 202

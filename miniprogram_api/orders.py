@@ -13,7 +13,9 @@ import marshmallow as ma
 
 from backend.errors import Conflict, ValidationFailed
 from backend.kernel.models import CHANNELS, ORDER_STATUSES, Order
+from miniprogram_api import credit_on_account
 from miniprogram_api.api import Blueprint
+from miniprogram_api.approvals import ApprovalOut
 from miniprogram_api.fields import ComputedNested, JsonNested
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.pagination import PageArgs, page, page_schema
@@ -46,6 +48,16 @@ class OrderIn(ma.Schema):
     on_account = ma.fields.Boolean(
         load_default=False, metadata={"description": "sell on credit (open invoice)"}
     )
+    if_over_credit = ma.fields.String(
+        load_default="refuse",
+        validate=ma.validate.OneOf(["refuse", "ask_owner", "override"]),
+        metadata={
+            "description": "on account, when the credit check refuses (over the limit, or held for an "
+            "overdue): refuse (409), ask_owner (202 with the approval request the owner decides), or "
+            "override (owner only: this one sale goes through, audited with credit_reason)"
+        },
+    )
+    credit_reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=500))
 
 
 class CounterSaleIn(ma.Schema):
@@ -176,6 +188,9 @@ def _reference(prefix: str) -> str:
 @idempotent
 @blp.arguments(OrderIn)
 @blp.response(201, OrderOut)
+@blp.alt_response(
+    202, schema=ApprovalOut, description="over credit, if_over_credit=ask_owner: waiting for the owner"
+)
 def place_order(data: dict[str, Any]) -> Any:
     """下单 Place an order; its stock is reserved. `on_account` sells on credit (distributors, staff)."""
     user = current_user()
@@ -193,6 +208,8 @@ def place_order(data: dict[str, Any]) -> Any:
             raise ValidationFailed(
                 "A sale on account needs a customer", "赊销必须指定客户", code="customer_required"
             )
+        if data["if_over_credit"] != "refuse":
+            return credit_on_account.place(customer_id, data, channel=channel, user=user)
         return sales.sell_on_account(
             customer_id, data["items"], channel=channel, warehouse_id=data["warehouse_id"], placed_by=user.id
         )

@@ -8,7 +8,6 @@ walk-in counters must not serialize on one cached row.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -17,8 +16,9 @@ from backend.db import Param, Prepared, is_postgres, transaction
 from backend.kernel.models import Customer
 from backend.ledger import chart
 from backend.ledger.services import Cr, Dr, post_entry
+from backend.receivables.credit import check as credit_check
+from backend.receivables.credit.profiles import due_date
 from backend.receivables.errors import (
-    CreditLimitExceeded,
     InvalidAmount,
     InvalidPaymentMethod,
     PaymentExceedsOpen,
@@ -170,34 +170,20 @@ def post_settled_invoice(customer_id: int, order_id: int, amount_fen: int, payme
 
 
 def post_open_invoice(customer: Customer, order_id: int | None, amount_fen: int) -> Invoice:
-    """An invoice on account: due after the customer's terms, within their credit limit (checked in SQL)."""
+    """An invoice on account, after the credit check (held? over the limit? decided in SQL), due on the
+    customer's terms (N days, or month-end plus N days)."""
     check_amount(amount_fen)
     today = clock.today()
     with transaction():
-        raised = (
-            Customer.update(balance_fen=Customer.balance_fen + amount_fen)
-            .where(
-                (Customer.id == customer.id)
-                & (Customer.balance_fen + amount_fen <= Customer.credit_limit_fen)
-            )
-            .execute()
-        )
-        if raised != 1:
-            current = Customer.get_by_id(customer.id)
-            raise CreditLimitExceeded(
-                details={
-                    "credit_limit_fen": current.credit_limit_fen,
-                    "balance_fen": current.balance_fen,
-                    "requested_fen": amount_fen,
-                }
-            )
+        what = f"order {order_id}" if order_id is not None else "invoice"
+        terms = credit_check.open_receivable(customer.id, amount_fen, what)
         invoice_id = Invoice.insert(
             customer=customer.id,
             order=order_id,
             amount_fen=amount_fen,
             open_fen=amount_fen,
             issued_on=today,
-            due_on=today + dt.timedelta(days=customer.payment_terms_days),
+            due_on=due_date(terms, today),
         ).execute()
         _entry(customer.id, invoice_id, "invoice", amount_fen)
     return Invoice.get_by_id(invoice_id)

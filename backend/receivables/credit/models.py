@@ -44,3 +44,21 @@ class CreditProfile(BaseModel):
             pw.Check("terms_kind IN ('days', 'month_end')"),
             pw.Check("overdue_action IN ('hold', 'warn')"),
         ]
+
+
+class CreditAllowance(BaseModel):
+    """A one-off override granted ahead: one sale may pass the limit by up to `amount_fen` until `until`."""
+
+    customer = pw.ForeignKeyField(Customer, on_delete="RESTRICT")
+    amount_fen = pw.BigIntegerField()
+    until = pw.DateField()
+    reason = pw.TextField(default="")
+    granted_by = pw.ForeignKeyField(User, on_delete="RESTRICT")
+    approval_id = pw.IntegerField(null=True)
+    used_at = pw.DateTimeField(null=True)
+    used_for = pw.CharField(max_length=64, null=True)  # what used it, e.g. "order 12"
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((("customer", "used_at"), False),)
+        constraints = [pw.Check("amount_fen > 0")]

@@ -16,7 +16,7 @@ from backend import audit
 from backend.approvals import services as approvals
 from backend.approvals.models import ApprovalRequest
 from backend.auth.models import User
-from backend.db import locked, transaction
+from backend.db import is_postgres, transaction
 from backend.errors import PermissionDenied
 from backend.kernel.models import Customer
 from backend.receivables.credit.errors import InvalidCreditTerms, NoCreditChange, NotACreditCustomer
@@ -126,10 +126,20 @@ def proposed(current: Terms, changes: dict[str, Any]) -> Terms:
     return new
 
 
-def _locked_customer(customer_id: int) -> Customer:
-    customer = locked(Customer.select().where(Customer.id == customer_id)).first()
+def lock_customer(customer_id: int) -> Customer:
+    """The customer row, locked against other credit changes till commit (FOR NO KEY UPDATE: orders
+    that only refer to the customer are not blocked by it, nor is it by them)."""
+    query = Customer.select().where(Customer.id == customer_id)
+    if is_postgres():
+        query = query.for_update("FOR NO KEY UPDATE")  # type: ignore[arg-type]
+    customer = query.first()
     if customer is None:
         raise UnknownCustomer(details={"customer_id": customer_id})
+    return customer
+
+
+def _locked_customer(customer_id: int) -> Customer:
+    customer = lock_customer(customer_id)
     if customer.kind == "walk_in":
         raise NotACreditCustomer(details={"customer_id": customer_id})
     return customer

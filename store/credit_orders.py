@@ -1,0 +1,100 @@
+"""An order on account that the credit check refuses (over the limit, or the customer held for an
+overdue beyond grace) can wait for the owner instead of being turned away: the order's intent is
+filed as an approval request, and the owner's approval places it, over the limit, in the same
+transaction (audited as a credit override). Nothing is reserved while it waits; if the stock is gone
+by then, the approval fails and the request stays open for a rejection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from backend.approvals import services as approvals
+from backend.approvals.models import ApprovalRequest
+from backend.db import savepoint, transaction
+from backend.kernel.models import Order
+from backend.receivables.credit import check as credit_check
+from backend.receivables.credit.errors import CreditHold
+from backend.receivables.errors import CreditLimitExceeded
+from store import services as sales
+
+OVER_LIMIT_ORDER = "over_limit_order"
+
+
+def _items(items: Iterable[Any]) -> list[dict[str, int]]:
+    out = []
+    for raw in items:
+        sku_id, quantity = (raw["sku_id"], raw["quantity"]) if isinstance(raw, dict) else (raw[0], raw[1])
+        out.append({"sku_id": sku_id, "quantity": quantity})
+    return out
+
+
+def sell_on_account_or_ask(
+    customer_id: int,
+    items: Iterable[sales.Item | Sequence[int] | dict[str, Any]],
+    *,
+    channel: str,
+    warehouse_id: int | None = None,
+    placed_by: int | None = None,
+    reason: str = "",
+) -> Order | ApprovalRequest:
+    """The sale on account, or, when the credit check refuses it, a request for the owner to allow it."""
+    items = _items(items)
+    with transaction():
+        try:
+            with savepoint():
+                return sales.sell_on_account(
+                    customer_id, items, channel=channel, warehouse_id=warehouse_id, placed_by=placed_by
+                )
+        except (CreditLimitExceeded, CreditHold) as refused:
+            return approvals.request(
+                OVER_LIMIT_ORDER,
+                subject_type="customer",
+                subject_id=customer_id,
+                payload={
+                    "items": items,
+                    "channel": channel,
+                    "warehouse_id": warehouse_id,
+                    "placed_by": placed_by,
+                    "refused": refused.code,
+                    "details": refused.details,
+                },
+                amount_fen=refused.details.get("requested_fen"),
+                reason=reason,
+                requested_by=placed_by,
+            )
+
+
+def _approve(request: ApprovalRequest, decider_id: int) -> dict[str, Any]:
+    wanted = approvals.payload_of(request)
+    with credit_check.override(decider_id, request.reason or wanted["refused"], approval_id=request.id):
+        order = sales.sell_on_account(
+            int(request.subject_id),
+            wanted["items"],
+            channel=wanted["channel"],
+            warehouse_id=wanted["warehouse_id"],
+            placed_by=wanted["placed_by"],
+        )
+    return {"order_id": order.id, "total_fen": order.total_fen}
+
+
+approvals.register(
+    approvals.Kind(OVER_LIMIT_ORDER, "超额度订单", "Order over the credit limit", approve=_approve)
+)
+
+
+def sell_on_account_overriding(
+    customer_id: int,
+    items: Iterable[sales.Item | Sequence[int] | dict[str, Any]],
+    *,
+    channel: str,
+    owner_id: int,
+    reason: str,
+    warehouse_id: int | None = None,
+) -> Order:
+    """The owner's one-off override: this one sale goes through over the limit or a hold, audited."""
+    with transaction(), credit_check.override(owner_id, reason):
+        return sales.sell_on_account(
+            customer_id, items, channel=channel, warehouse_id=warehouse_id, placed_by=owner_id
+        )
