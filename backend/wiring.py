@@ -17,6 +17,9 @@ from backend.approvals import checks as approvals_checks
 from backend.approvals import models as approvals_models
 from backend.auth import models as auth_models
 from backend.config import Settings
+from backend.dashboard import checks as dashboard_checks
+from backend.dashboard import models as dashboard_models
+from backend.dashboard import rollup as dashboard_rollup
 from backend.db import BaseModel
 from backend.inventory import checks as inventory_checks
 from backend.inventory import models as inventory_models
@@ -75,6 +78,9 @@ REGISTERING_MODULES = (
     credit_profiles,
     credit_allowances,
     credit_orders,
+    # The owner's dashboard: per-day roll-ups of closed business days, checked against the journal.
+    dashboard_models,
+    dashboard_checks,
 )
 
 # Every periodic job, declared here and nowhere else (how they run: backend/jobs/schedule.py).
@@ -91,6 +97,8 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("store.auto_receive", 3600, fulfilment.auto_receive),
     # Points of members inactive for a year expire.
     Periodic("store.points_expiry", 86400, members.expire_points),
+    # Sum each business day into the dashboard's roll-up once it has closed (a no-op until then).
+    Periodic("dashboard.roll_up", 600, dashboard_rollup.roll_up_closed_days),
 )
 
 

@@ -11,6 +11,7 @@ from miniprogram_api import (
     auth,
     catalog,
     credit,
+    dashboard,
     health,
     home,
     orders,
@@ -39,6 +40,7 @@ BLUEPRINTS = (
     price_lists.blp,
     credit.blp,
     approvals.blp,
+    dashboard.blp,
 )
 
 

@@ -25,7 +25,7 @@ class JournalEntry(BaseModel):
     memo = pw.CharField(max_length=255, default="")
     source_type = pw.CharField(max_length=16, default="")
     source_id = pw.IntegerField(null=True)
-    posted_on = pw.DateField()  # the merchant's business date (clock.today())
+    posted_on = pw.DateField(index=True)  # the merchant's business date (clock.today())
     created_at = pw.DateTimeField(default=clock.now, index=True)  # a day's entries: clock.day_bounds
 
     class Meta:
