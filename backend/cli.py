@@ -82,6 +82,25 @@ def db_check_drift() -> None:
 
 
 @main.command()
+@click.option("--orders", default=1_000_000, show_default=True, type=click.IntRange(1, 50_000_000))
+@click.option("--days", default=730, show_default=True, type=click.IntRange(1, 3650))
+def generate(orders: int, days: int) -> None:
+    """Write a busy shop's history in bulk (PostgreSQL, empty database): for benchmarks."""
+    import time
+
+    from backend.dashboard.generate import Plan
+    from backend.dashboard.generate import generate as write_history
+
+    _database(_settings())
+    started = time.perf_counter()
+    try:
+        write_history(Plan(orders=orders, days=days), echo=click.echo)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"generated {orders} orders over {days} days in {time.perf_counter() - started:.1f} s")
+
+
+@main.command()
 def check() -> None:
     """Verify every invariant of the data; exit non-zero and name each break."""
     from backend import checks

@@ -80,16 +80,27 @@ def roll_up(first: dt.date, last: dt.date) -> int:
     return len(days)
 
 
-def rolled_days(first: dt.date, last: dt.date) -> set[dt.date]:
-    query = RolledDay.select(RolledDay.day).where(RolledDay.day.between(first, last))
-    return {figures.as_date(day) for (day,) in tuples(query)}
-
-
 def unrolled_span(first: dt.date, last: dt.date) -> tuple[set[dt.date], tuple[dt.date, dt.date] | None]:
-    """The rolled-up days of [first, last], and the span holding every day that is not (or None)."""
-    rolled = rolled_days(first, last)
-    missing = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
-    missing = [d for d in missing if d not in rolled]
+    """The rolled-up days of [first, last], and the span holding every day that is not (or None).
+
+    Days are rolled up oldest first, so the usual answer is "all of them up to some day": two
+    aggregates say so without reading every day's row.
+    """
+    count, latest = tuples(
+        RolledDay.select(pw.fn.COUNT(RolledDay.id), pw.fn.MAX(RolledDay.day)).where(
+            RolledDay.day.between(first, last)
+        )
+    )[0]
+    if not count:
+        return set(), (first, last)
+    latest = figures.as_date(latest)
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    if count == (latest - first).days + 1:  # every day from `first` to `latest`
+        rolled = {d for d in days if d <= latest}
+    else:
+        query = RolledDay.select(RolledDay.day).where(RolledDay.day.between(first, last))
+        rolled = {figures.as_date(day) for (day,) in tuples(query)}
+    missing = [d for d in days if d not in rolled]
     return rolled, ((missing[0], missing[-1]) if missing else None)
 
 

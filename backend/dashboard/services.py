@@ -17,6 +17,7 @@ from backend import clock
 from backend.dashboard import figures, rollup
 from backend.dashboard.errors import MAX_RANGE_DAYS, InvalidRange
 from backend.dashboard.models import DayCustomer, DayProduct, DaySales
+from backend.db import db
 from backend.kernel.models import Customer, Product, Sku
 from backend.ledger.services import tuples
 from backend.receivables.models import Invoice
@@ -81,20 +82,14 @@ def check_range(
     return first, last
 
 
-def _sales_rows(first: dt.date, last: dt.date) -> list[figures.SalesRow]:
-    """Per day, channel and method over [first, last]: rolled-up days, then the rest from the journal."""
-    rolled, span = rollup.unrolled_span(first, last)
-    query = DaySales.select(
-        DaySales.day,
-        DaySales.channel,
-        DaySales.method,
-        DaySales.revenue_fen,
-        DaySales.vat_fen,
-        DaySales.cogs_fen,
-        DaySales.orders,
-    ).where(DaySales.day.between(first, last))
-    stored = [figures.SalesRow(figures.as_date(d), *rest) for d, *rest in tuples(query)]
-    return stored + list(rollup.from_journal(figures.sales, rolled, span))
+def _summed(first: dt.date, last: dt.date, key: str) -> list[tuple[object, int, int, int, int]]:
+    """The roll-up's figures over [first, last] summed by one of its columns (day, channel, method)."""
+    table = DaySales._meta.table_name
+    sql = (
+        f"SELECT {key}, SUM(revenue_fen), SUM(vat_fen), SUM(cogs_fen), SUM(orders) FROM {table}"
+        f" WHERE day >= {db.param} AND day <= {db.param} GROUP BY {key}"
+    )
+    return [(k, int(r), int(v), int(c), int(n)) for k, r, v, c, n in db.execute_sql(sql, (first, last))]
 
 
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -102,17 +97,30 @@ def _days(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 def sales_range(first: dt.date, last: dt.date) -> RangeReport:
-    """Sales, margin and orders per business day of [first, last], in total, by channel, by method."""
+    """Sales, margin and orders per business day of [first, last], in total, by channel, by method.
+
+    Summed in SQL per day, per channel and per method over the roll-up; the days not rolled up yet
+    (today) are added from the journal.
+    """
     days = {d: DayFigures(day=d) for d in _days(first, last)}
     total = Figures()
     channels = {c: SplitFigures(key=c) for c in CHANNELS}
     methods = {m: SplitFigures(key=m) for m in METHODS}
-    for row in _sales_rows(first, last):
-        amounts = (row.revenue_fen, row.vat_fen, row.cogs_fen, row.orders)
+    for day, *amounts in _summed(first, last, "day"):
+        days[figures.as_date(day)].add(*amounts)
+        total.add(*amounts)
+    for channel, *amounts in _summed(first, last, "channel"):
+        channels.setdefault(str(channel), SplitFigures(key=str(channel))).add(*amounts)
+    for method, *amounts in _summed(first, last, "method"):
+        if method:  # cost-of-goods vouchers move no money
+            methods.setdefault(str(method), SplitFigures(key=str(method))).add(*amounts)
+    rolled, span = rollup.unrolled_span(first, last)
+    for row in rollup.from_journal(figures.sales, rolled, span):
+        amounts = [row.revenue_fen, row.vat_fen, row.cogs_fen, row.orders]
         days[row.day].add(*amounts)
         total.add(*amounts)
         channels.setdefault(row.channel, SplitFigures(key=row.channel)).add(*amounts)
-        if row.method:  # cost-of-goods vouchers move no money
+        if row.method:
             methods.setdefault(row.method, SplitFigures(key=row.method)).add(*amounts)
     return RangeReport(
         first, last, total, list(days.values()), list(channels.values()), list(methods.values())
