@@ -114,13 +114,17 @@ STEPS: tuple[tuple[str, str], ...] = (
                    (interval '8 hours' + random() * interval '14 hours') AS at
             FROM generate_series(1, %(orders)s) n
           )
-          SELECT %(order_base)s + n AS id, n, day,
-                 least(((day + at) AT TIME ZONE %(zone)s) AT TIME ZONE 'UTC',
-                       %(now)s::timestamp - (random() * interval '1 hour')) AS ts,
-                 CASE WHEN r_channel < 0.5 THEN 'counter' WHEN r_channel < 0.85 THEN 'miniprogram'
-                      ELSE 'distributor' END AS channel,
-                 r_method, r_who
-          FROM picked;
+          SELECT %(order_base)s + row_number() OVER (ORDER BY ts) AS id,
+                 row_number() OVER (ORDER BY ts) AS n,  -- in time order, as the app numbers them
+                 day, ts, channel, r_method, r_who
+          FROM (
+            SELECT day, r_method, r_who,
+                   least(((day + at) AT TIME ZONE %(zone)s) AT TIME ZONE 'UTC',
+                         %(now)s::timestamp - (random() * interval '1 hour')) AS ts,
+                   CASE WHEN r_channel < 0.5 THEN 'counter' WHEN r_channel < 0.85 THEN 'miniprogram'
+                        ELSE 'distributor' END AS channel
+            FROM picked
+          ) timed;
         ALTER TABLE gen_order ADD COLUMN customer_id integer, ADD COLUMN method text;
         UPDATE gen_order o SET
           customer_id = CASE
@@ -286,26 +290,29 @@ STEPS: tuple[tuple[str, str], ...] = (
                  ((collected_on + time '10:00') AT TIME ZONE %(zone)s) AT TIME ZONE 'UTC'
           FROM gen_total WHERE collected_on IS NOT NULL
           ORDER BY 1;
+        -- In entry order, as the app writes them: a day's vouchers and their lines sit together.
         INSERT INTO journal_line (entry_id, account_code, debit_fen, credit_fen, customer_id)
-          SELECT %(sale_entry_base)s + 2 * n - 1,
-                 CASE method WHEN 'cash' THEN '1001' WHEN 'wechat' THEN '1012' ELSE '1122' END,
-                 total_fen, 0, CASE WHEN method = 'on_account' THEN customer_id END
-            FROM gen_total
-          UNION ALL
-          SELECT %(sale_entry_base)s + 2 * n - 1, '5001', 0, total_fen - vat_fen, NULL
-            FROM gen_total WHERE total_fen > vat_fen
-          UNION ALL
-          SELECT %(sale_entry_base)s + 2 * n - 1, '2221', 0, vat_fen, NULL FROM gen_total WHERE vat_fen > 0
-          UNION ALL
-          SELECT %(sale_entry_base)s + 2 * n, '5401', cost_fen, 0, NULL FROM gen_total WHERE cost_fen > 0
-          UNION ALL
-          SELECT %(sale_entry_base)s + 2 * n, '1405', 0, cost_fen, NULL FROM gen_total WHERE cost_fen > 0
-          UNION ALL
-          SELECT %(sale_entry_base)s + 2 * %(orders)s + n, '1002', total_fen, 0, NULL
-            FROM gen_total WHERE collected_on IS NOT NULL
-          UNION ALL
-          SELECT %(sale_entry_base)s + 2 * %(orders)s + n, '1122', 0, total_fen, customer_id
-            FROM gen_total WHERE collected_on IS NOT NULL;
+          SELECT * FROM (
+            SELECT %(sale_entry_base)s + 2 * n - 1,
+                   CASE method WHEN 'cash' THEN '1001' WHEN 'wechat' THEN '1012' ELSE '1122' END,
+                   total_fen, 0, CASE WHEN method = 'on_account' THEN customer_id END
+              FROM gen_total
+            UNION ALL
+            SELECT %(sale_entry_base)s + 2 * n - 1, '5001', 0, total_fen - vat_fen, NULL
+              FROM gen_total WHERE total_fen > vat_fen
+            UNION ALL
+            SELECT %(sale_entry_base)s + 2 * n - 1, '2221', 0, vat_fen, NULL FROM gen_total WHERE vat_fen > 0
+            UNION ALL
+            SELECT %(sale_entry_base)s + 2 * n, '5401', cost_fen, 0, NULL FROM gen_total WHERE cost_fen > 0
+            UNION ALL
+            SELECT %(sale_entry_base)s + 2 * n, '1405', 0, cost_fen, NULL FROM gen_total WHERE cost_fen > 0
+            UNION ALL
+            SELECT %(sale_entry_base)s + 2 * %(orders)s + n, '1002', total_fen, 0, NULL
+              FROM gen_total WHERE collected_on IS NOT NULL
+            UNION ALL
+            SELECT %(sale_entry_base)s + 2 * %(orders)s + n, '1122', 0, total_fen, customer_id
+              FROM gen_total WHERE collected_on IS NOT NULL
+          ) v ORDER BY 1;
         """,
     ),
     (
@@ -382,6 +389,7 @@ def generate(plan: Plan, echo: Callable[[str], None] = print) -> Plan:
     started = time.perf_counter()
     db.execute_sql("ANALYZE")
     days = rollup.roll_up_closed_days()
+    db.execute_sql("VACUUM ANALYZE")  # fresh statistics and visibility, as autovacuum keeps them
     plan.timings.append(("analyze and roll up", time.perf_counter() - started))
     echo(f"  analyze and roll up {days} closed days: {plan.timings[-1][1]:.1f} s")
     return plan
