@@ -45,6 +45,7 @@ class Page:
 PAGES: tuple[Page, ...] = (
     # staff/
     # owner/
+    Page("owner", "dashboard", "经营概况 Dashboard", icon="chart-trending-o"),
     # dist/
 )
 
