@@ -50,7 +50,11 @@ class DayCustomer(BaseModel):
 
     class Meta:
         table_name = "dashboard_day_customer"
-        indexes = ((("day", "customer_id"), True),)
+        # The second index holds every column a range's top list sums: read from the index alone.
+        indexes = (
+            (("day", "customer_id"), True),
+            (("day", "customer_id", "revenue_fen", "vat_fen", "orders"), False),
+        )
 
 
 class DayProduct(BaseModel):
@@ -63,4 +67,4 @@ class DayProduct(BaseModel):
 
     class Meta:
         table_name = "dashboard_day_product"
-        indexes = ((("day", "sku_id"), True),)
+        indexes = ((("day", "sku_id"), True), (("day", "sku_id", "quantity", "sales_fen"), False))

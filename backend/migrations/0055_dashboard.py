@@ -41,7 +41,10 @@ def up(migrator, db):
 
         class Meta:
             table_name = "dashboard_day_customer"
-            indexes = ((("day", "customer_id"), True),)
+            indexes = (
+                (("day", "customer_id"), True),
+                (("day", "customer_id", "revenue_fen", "vat_fen", "orders"), False),
+            )
 
     class DayProduct(Base):
         day = DateField()
@@ -51,11 +54,14 @@ def up(migrator, db):
 
         class Meta:
             table_name = "dashboard_day_product"
-            indexes = ((("day", "sku_id"), True),)
+            indexes = ((("day", "sku_id"), True), (("day", "sku_id", "quantity", "sales_fen"), False))
 
     db.create_tables([RolledDay, DaySales, DayCustomer, DayProduct])
     migrator.migrate(migrator.add_index("journal_entry", ("posted_on",)))
-    db.execute_sql("CREATE INDEX invoice_open_due_on ON invoice (due_on, customer_id) WHERE open_fen > 0")
+    # Holds what aging sums, so open invoices are read from the index alone.
+    db.execute_sql(
+        "CREATE INDEX invoice_open_due_on ON invoice (due_on, customer_id, open_fen) WHERE open_fen > 0"
+    )
 
 
 def down(migrator, db):
