@@ -10,6 +10,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from backend.inventory.services import receive_purchase
+from backend.kernel.models import Customer
 from store import catalog
 from store.services import counter_cash_sale, fulfil_order, sell_on_account
 
@@ -88,3 +89,43 @@ def test_the_owner_sees_what_was_sold_to_the_fen_with_the_charts_drawn(
 def test_staff_are_refused_the_dashboard(page: Any, make_user: Any, console_login: Any) -> None:
     console_login(make_user("staff"), next_path="/m/owner/dashboard")
     expect(page.get_by_text("无权限")).to_be_visible()
+
+
+def test_the_owner_approves_and_rejects_from_the_dashboards_inbox(
+    page: Any, make_user: Any, console_login: Any, screenshot: Any
+) -> None:
+    from backend.approvals.models import ApprovalRequest
+    from backend.receivables.credit.profiles import change_profile, current_terms
+
+    staff = make_user("staff")
+    east = catalog.create_customer(
+        "distributor", "城东批发部", credit_limit_fen=100_000, payment_terms_days=30
+    )
+    west = catalog.create_customer(
+        "distributor", "城西批发部", credit_limit_fen=100_000, payment_terms_days=30
+    )
+    raise_east = change_profile(
+        east.id, {"limit_fen": 500_000}, actor_id=staff.id, reason="旺季备货"
+    ).approval
+    raise_west = change_profile(west.id, {"limit_fen": 900_000}, actor_id=staff.id, reason="新店").approval
+    console_login(make_user("owner"), next_path="/m/owner/dashboard")
+
+    east_row = page.locator(f"[data-test=approval-{raise_east.id}]")
+    expect(east_row).to_contain_text("信用条件变更")
+    expect(east_row).to_contain_text("¥5,000.00")
+    expect(east_row).to_contain_text("旺季备货")
+    expect(page.locator(f"[data-test=approval-{raise_west.id}]")).to_contain_text("¥9,000.00")
+    screenshot("owner-dashboard-approvals")
+
+    east_row.get_by_role("button", name="批准 Approve").click()
+    expect(east_row).to_have_count(0)
+    page.locator(f"[data-test=approval-{raise_west.id}]").get_by_role("button", name="驳回 Reject").click()
+    page.locator("[data-test=reject-note] textarea").fill("额度太高 Too high")
+    page.locator(".van-dialog").get_by_role("button", name="驳回 Reject").click()
+    expect(page.locator("[data-test=approvals]")).to_contain_text("没有待审批 Nothing to approve")
+
+    assert ApprovalRequest.get_by_id(raise_east.id).status == "approved"
+    assert current_terms(Customer.get_by_id(east.id)).limit_fen == 500_000
+    west_request = ApprovalRequest.get_by_id(raise_west.id)
+    assert (west_request.status, west_request.decision_note) == ("rejected", "额度太高 Too high")
+    assert current_terms(Customer.get_by_id(west.id)).limit_fen == 100_000
