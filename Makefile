@@ -1,6 +1,6 @@
 # Thin wrappers over dev.py, which needs only Python (make is optional). `make` lists the targets.
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint drift bench
+.PHONY: help demo test lint drift bench soak
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
@@ -19,3 +19,6 @@ drift: ## fail if models and migrations differ
 
 bench: ## place-and-pay benchmark: app under gunicorn vs. pgbench
 	python3 dev.py bench
+
+soak: ## the stateful property test at length (10000 random sale sequences)
+	python3 dev.py soak

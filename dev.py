@@ -93,6 +93,30 @@ def vendor(args: list[str]) -> None:
     run(sys.executable, "console/vendor.py", *args)
 
 
+def soak(args: list[str]) -> None:
+    """Explore random sale sequences for long: --examples N (default 10000), --seed S, --steps K."""
+    import argparse
+    import secrets
+
+    parser = argparse.ArgumentParser(prog="python3 dev.py soak")
+    parser.add_argument("--examples", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=None, help="replay an exploration (default: a new one)")
+    parser.add_argument("--steps", type=int, default=20, help="events per sequence at most")
+    options = parser.parse_args(args)
+    ensure_venv()
+    seed = options.seed if options.seed is not None else secrets.randbelow(2**32)
+    print(f"soak: {options.examples} sequences from seed {seed} (a failure is kept by adding the seed to")
+    print("tests/property/seeds.txt; tests/property/README.md says how)", flush=True)
+    env = {
+        **os.environ,
+        "YECAI_PROPERTY_EXAMPLES": str(options.examples),
+        "YECAI_PROPERTY_SEED": str(seed),
+        "YECAI_PROPERTY_STEPS": str(options.steps),
+    }
+    test = "tests/property/test_sale_sequences.py::test_sale_sequences_on_sqlite"
+    run(BIN / "pytest", test, "-q", "-s", "-p", "no:cacheprovider", "--timeout=0", env=env)
+
+
 def help_(_: list[str]) -> None:
     """List the commands."""
     for name, fn in COMMANDS.items():
@@ -107,6 +131,7 @@ COMMANDS = {
     "drills": drills,
     "bench": bench,
     "vendor": vendor,
+    "soak": soak,
     "help": help_,
 }
 
