@@ -16,6 +16,7 @@ the model the rule of that event in plain terms (tests/property/model.py).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections import Counter
 from typing import Any, ClassVar
 
@@ -30,18 +31,24 @@ from backend.errors import DomainError
 from tests.property.model import Level, Model, ModelOrder
 from tests.property.world import World
 
+REQUESTABLE = ("paid", "shipped", "completed", "partially_refunded")  # a refund may be asked for
+
+
+def _pending(order: ModelOrder) -> bool:
+    return order.status == "pending_payment"
+
+
 ITEMS = st.dictionaries(st.integers(0, 2), st.integers(1, 3), min_size=1, max_size=2)
 OFFLINE = st.sampled_from(["cash", "bank_transfer"])
 FAULTS = st.sampled_from(
     [
-        None,
-        None,
         "duplicate",
         "concurrent_duplicates",
         "lose",
         "late",
         "wrong_amount",
         "forged",
+        "out_of_order",
         "not_success",
     ]
 )
@@ -64,6 +71,8 @@ class SaleMachine(RuleBasedStateMachine):
         self.seen_top_ups: set[int] = set()
         self.finished_refunds: set[int] = set()
         self.refunds_in_flight: Counter[int] = Counter()  # order id -> fen asked of WeChat
+        # after-sales requests waiting for staff: id -> (order id, sku id, quantity, amount)
+        self.refund_requests: dict[int, tuple[int, int, int, int]] = {}
 
     # ------------------------------------------------------------------ set-up
 
@@ -91,15 +100,47 @@ class SaleMachine(RuleBasedStateMachine):
         self.references += 1
         return f"{prefix}-{self.references}"
 
-    def _pick(self, data: st.DataObject, orders: list[ModelOrder]) -> ModelOrder:
+    def _pick(self, data: st.DataObject, orders: list[ModelOrder], fit: Any = None) -> ModelOrder:
+        """One of `orders`; three times in four one the event `fit`s, when there is one (an event
+        on an order in the wrong state must be refused, and is tried too, just less often)."""
+        fitting = [o for o in orders if fit(o)] if fit is not None else []
+        if fitting and data.draw(st.integers(0, 3), label="fitting"):
+            orders = fitting
         return data.draw(st.sampled_from(sorted(orders, key=lambda o: o.id)), label="order")
 
     def _model_order(self, order: Any, items: dict[int, int], kind: str, status: str) -> ModelOrder:
         assert order.total_fen == self.m.total(items, kind), "server prices differ from the price list"
-        return ModelOrder(order.id, order.channel, order.customer_id, dict(items), order.total_fen, status)
+        return ModelOrder(
+            order.id, order.channel, order.customer_id, dict(items), order.total_fen, status, order.created_at
+        )
 
     def has_orders(self) -> bool:
         return bool(self.model and self.m.orders)
+
+    def _orders_where(self, fit: Any) -> list[ModelOrder]:
+        return [o for o in self.m.orders.values() if fit(o)] if self.model else []
+
+    def _payable(self) -> list[str]:
+        """WeChat transactions a payer could try to pay (a closed one is refused by WeChat)."""
+        return sorted(
+            no
+            for no, o in self.world.sandbox.state.orders.items()
+            if (o.prepay_id or o.code_url) and o.trade_state in ("NOTPAY", "CLOSED")
+        )
+
+    def _refunds_processing(self) -> list[str]:
+        return sorted(r for r, v in self.world.sandbox.state.refunds.items() if v.status == "PROCESSING")
+
+    def _wechat_owes_something(self) -> bool:
+        state = self.world.sandbox.state
+        return any(n.status == "pending" for n in state.notifications) or bool(self._refunds_processing())
+
+    def _notified_transactions(self) -> list[str]:
+        """WeChat transactions WeChat notifies us about (payment codes answer at once instead)."""
+        return sorted(no for no, o in self.world.sandbox.state.orders.items() if o.notify_url)
+
+    def requests_waiting(self) -> bool:
+        return bool(self.refund_requests)
 
     # ------------------------------------------------------------------ stock
 
@@ -192,7 +233,7 @@ class SaleMachine(RuleBasedStateMachine):
         """Cash or a transfer for an order's amount due; a counter order is handed over with it."""
         from payments import offline
 
-        order = self._pick(data, list(self.m.orders.values()))
+        order = self._pick(data, list(self.m.orders.values()), _pending)
         if order.status != "pending_payment":
             with pytest.raises(DomainError):
                 offline.record_offline_payment(
@@ -212,7 +253,7 @@ class SaleMachine(RuleBasedStateMachine):
         """Staff show a WeChat NATIVE QR code for an order; the payer may scan it later."""
         from payments import services
 
-        order = self._pick(data, list(self.m.orders.values()))
+        order = self._pick(data, list(self.m.orders.values()), _pending)
         if order.status != "pending_payment":
             with pytest.raises(DomainError):
                 services.start_native_collection(order.id, self.shop.staff_id)
@@ -230,7 +271,7 @@ class SaleMachine(RuleBasedStateMachine):
         """Staff scan the customer's payment code; WeChat may make them wait for a password."""
         from payments import codepay
 
-        order = self._pick(data, list(self.m.orders.values()))
+        order = self._pick(data, list(self.m.orders.values()), _pending)
         auth_code = self.world.sandbox.payment_code(behaviour=behaviour)
         if order.status != "pending_payment" or behaviour in ("insufficient_funds", "userpaying_then_fail"):
             with pytest.raises(DomainError):
@@ -283,7 +324,7 @@ class SaleMachine(RuleBasedStateMachine):
         on_account.collect(customer_id, amount, method, reference, invoice_ids=invoice_ids, actor_id=user_id)
         self.m.collected(customer_id, amount, method, only)
 
-    @precondition(has_orders)
+    @precondition(lambda self: bool(self._orders_where(lambda o: o.on_account)))
     @rule(data=st.data())
     def pay_invoice_with_wechat(self, data: st.DataObject) -> None:
         """A distributor starts paying what is open on an invoice with WeChat (JSAPI)."""
@@ -291,9 +332,7 @@ class SaleMachine(RuleBasedStateMachine):
         from payments import services
 
         on_account = [o for o in self.m.orders.values() if o.on_account]
-        if not on_account:
-            return
-        order = self._pick(data, on_account)
+        order = self._pick(data, on_account, lambda o: o.invoice_open > 0)
         user_id = next(u for c, u, _, _ in self.shop.distributors if c == order.customer_id)
         invoice_id = invoice_for_order(order.id).id
         if order.invoice_open == 0:
@@ -311,7 +350,7 @@ class SaleMachine(RuleBasedStateMachine):
         from store import fulfilment
         from store import services as sales
 
-        order = self._pick(data, list(self.m.orders.values()))
+        order = self._pick(data, list(self.m.orders.values()), self.m.fulfillable)
 
         def run() -> Any:
             if order.channel == "miniprogram":
@@ -334,7 +373,7 @@ class SaleMachine(RuleBasedStateMachine):
         from store import fulfilment
         from store import services as sales
 
-        order = self._pick(data, list(self.m.orders.values()))
+        order = self._pick(data, list(self.m.orders.values()), lambda o: o.status == "shipped")
         run = fulfilment.receive if order.channel == "miniprogram" else sales.complete_order
         if order.status != "shipped":
             with pytest.raises(DomainError):
@@ -350,7 +389,7 @@ class SaleMachine(RuleBasedStateMachine):
         from backend.kernel.models import OrderLine
         from store import services as sales
 
-        order = self._pick(data, list(self.m.orders.values()))
+        order = self._pick(data, list(self.m.orders.values()), self.m.returnable)
         sku_id = data.draw(st.sampled_from(sorted(order.lines)), label="sku")
         line = OrderLine.get((OrderLine.order == order.id) & (OrderLine.sku == sku_id))
         lines = [{"line_id": line.id, "quantity": quantity}]
@@ -365,44 +404,30 @@ class SaleMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ cancelling
 
     @precondition(has_orders)
-    @rule(data=st.data())
-    def cancel(self, data: st.DataObject) -> None:
-        """Cancel an order (its open WeChat transactions are closed after commit)."""
+    @rule(data=st.data(), by_staff=st.booleans())
+    def cancel(self, data: st.DataObject, by_staff: bool) -> None:
+        """Staff or the customer cancel an order (its open WeChat transactions are closed after commit)."""
         from store import services as sales
 
-        order = self._pick(data, list(self.m.orders.values()))
+        order = self._pick(data, list(self.m.orders.values()), self.m.cancellable)
+        actor = self.shop.staff_id if by_staff else None
         if not self.m.cancellable(order):
             with pytest.raises(DomainError):
-                sales.cancel_order(order.id, actor_id=self.shop.staff_id)
+                sales.cancel_order(order.id, actor_id=actor)
             return
-        sales.cancel_order(order.id, actor_id=self.shop.staff_id)
+        sales.cancel_order(order.id, actor_id=actor)
         self.m.cancelled(order)
-
-    @rule()
-    def auto_cancel(self) -> None:
-        """Time passes beyond the unpaid limit and the periodic job cancels unpaid mini-program orders."""
-        from backend import runtime
-        from payments import auto_cancel
-
-        seconds = runtime.settings().order_auto_cancel_seconds + 1
-        self._time_passes(seconds)
-        auto_cancel.cancel_unpaid()
-        for order in self.m.orders.values():
-            if order.channel == "miniprogram" and order.status == "pending_payment":
-                self.m.cancelled(order)
 
     # ------------------------------------------------------------------ refunds
 
-    @precondition(has_orders)
+    @precondition(lambda self: bool(self._orders_where(lambda o: o.method != "wechat")))
     @rule(data=st.data(), whole=st.booleans())
     def refund_offline(self, data: st.DataObject, whole: bool) -> None:
         """Money back the way it came (cash, transfer, stored value); WeChat money is refunded through WeChat."""
         from store import services as sales
 
         orders = [o for o in self.m.orders.values() if o.method != "wechat"]
-        if not orders:
-            return
-        order = self._pick(data, orders)
+        order = self._pick(data, orders, lambda o: self.m.refundable(o) > 0)
         refundable = self.m.refundable(order)
         amount = None if whole else data.draw(st.integers(1, order.total), label="amount")
         reference = self._reference("RF")
@@ -419,7 +444,7 @@ class SaleMachine(RuleBasedStateMachine):
         """Staff refund WeChat money through WeChat; it counts once WeChat says it is done."""
         from payments import refunds
 
-        order = self._pick(data, list(self.m.orders.values()))
+        order = self._pick(data, list(self.m.orders.values()), lambda o: o.method == "wechat")
         amount = None if whole else data.draw(st.integers(1, order.total), label="amount")
         refundable = order.paid - order.refunded - self.refunds_in_flight[order.id]
         if order.method != "wechat" or refundable <= 0 or (amount or refundable) > refundable:
@@ -429,33 +454,80 @@ class SaleMachine(RuleBasedStateMachine):
         refund = refunds.request_refund(order.id, amount, requested_by=self.shop.staff_id)
         self.refunds_in_flight[order.id] += refund.amount_fen
 
+    @precondition(lambda self: bool(self._orders_where(lambda o: o.channel == "miniprogram")))
+    @rule(data=st.data(), quantity=st.integers(1, 3))
+    def ask_for_refund(self, data: st.DataObject, quantity: int) -> None:
+        """A member asks for some units of a mini-program order back (售后); staff decide later."""
+        from backend.kernel.models import OrderLine
+        from store import aftersales
+
+        orders = [o for o in self.m.orders.values() if o.channel == "miniprogram"]
+        order = self._pick(data, orders, lambda o: o.status in REQUESTABLE)
+        sku_id = data.draw(st.sampled_from(sorted(order.lines)), label="sku")
+        line = OrderLine.get((OrderLine.order == order.id) & (OrderLine.sku == sku_id))
+        lines = [{"line_id": line.id, "quantity": quantity}]
+        waiting = sum(a for o, _, _, a in self.refund_requests.values() if o == order.id)
+        amount = min(self.m.price(sku_id, "member") * quantity, order.paid - order.refunded - waiting)
+        if order.status not in REQUESTABLE or quantity > order.lines[sku_id] or amount <= 0:
+            with pytest.raises(DomainError):
+                aftersales.request(order.id, order.customer_id, lines)
+            return
+        request = aftersales.request(order.id, order.customer_id, lines)
+        assert request.amount_fen == amount
+        self.refund_requests[request.id] = (order.id, sku_id, quantity, amount)
+
+    @precondition(requests_waiting)
+    @rule(data=st.data(), approve=st.booleans(), goods_returned=st.booleans())
+    def decide_refund_request(self, data: st.DataObject, approve: bool, goods_returned: bool) -> None:
+        """Staff approve (the money goes back the way it came, the goods to stock if they came back)
+        or reject a refund request."""
+        from payments import aftersales as approvals
+        from store import aftersales
+
+        request_id = data.draw(st.sampled_from(sorted(self.refund_requests)), label="request")
+        order_id, sku_id, quantity, amount = self.refund_requests[request_id]
+        order = self.m.orders[order_id]
+        if not approve:
+            aftersales.reject(request_id, staff_id=self.shop.staff_id)
+            del self.refund_requests[request_id]
+            return
+        goods_ok = not goods_returned or (self.m.returnable(order) and quantity <= order.outstanding(sku_id))
+        if order.method == "wechat":
+            money_ok = amount <= order.paid - order.refunded - self.refunds_in_flight[order.id]
+        else:
+            money_ok = amount <= self.m.refundable(order)
+        if not (goods_ok and money_ok):
+            with pytest.raises(DomainError):
+                approvals.approve(request_id, staff_id=self.shop.staff_id, goods_returned=goods_returned)
+            return
+        approvals.approve(request_id, staff_id=self.shop.staff_id, goods_returned=goods_returned)
+        del self.refund_requests[request_id]
+        if goods_returned:
+            self.m.goods_returned(order, sku_id, quantity)
+        if order.method == "wechat":
+            self.refunds_in_flight[order.id] += amount
+        else:
+            self.m.refunded(order, amount, order.method or "cash")
+
+    @precondition(lambda self: bool(self.model and self._refunds_processing()))
     @rule(data=st.data(), status=st.sampled_from(["SUCCESS", "SUCCESS", "SUCCESS", "ABNORMAL", "CLOSED"]))
     def wechat_finishes_refund(self, data: st.DataObject, status: str) -> None:
         """WeChat finishes a refund in progress (its notification is owed to us)."""
-        processing = sorted(
-            r for r, v in self.world.sandbox.state.refunds.items() if v.status == "PROCESSING"
-        )
-        if not processing:
-            return
-        out_refund_no = data.draw(st.sampled_from(processing), label="refund")
+        out_refund_no = data.draw(st.sampled_from(self._refunds_processing()), label="refund")
         self.world.sandbox.complete_refund(out_refund_no, status)
 
     # ------------------------------------------------------------------ WeChat's side
 
-    @rule(data=st.data())
-    def payer_pays(self, data: st.DataObject) -> None:
-        """The payer confirms a JSAPI payment or scans a QR code; a closed one is refused by WeChat."""
+    @precondition(lambda self: bool(self.model and self._payable()))
+    @rule()
+    def payer_pays(self) -> None:
+        """The payer confirms the latest JSAPI payment or scans the latest QR code still open (or, with
+        none open, tries a closed one, which WeChat refuses)."""
         from payments.sandbox.transitions import SandboxError
 
         sandbox = self.world.sandbox
-        payable = sorted(
-            no
-            for no, o in sandbox.state.orders.items()
-            if (o.prepay_id or o.code_url) and o.trade_state in ("NOTPAY", "CLOSED")
-        )
-        if not payable:
-            return
-        wx = sandbox.state.orders[data.draw(st.sampled_from(payable), label="out_trade_no")]
+        payable = [sandbox.state.orders[no] for no in self._payable()]
+        wx = max(payable, key=lambda o: (o.trade_state == "NOTPAY", o.created_at, o.out_trade_no))
         openid = wx.payer_openid or self.shop.members[0][3]
 
         def pay() -> Any:
@@ -471,43 +543,57 @@ class SaleMachine(RuleBasedStateMachine):
             return
         pay()
 
+    @precondition(lambda self: bool(self.model and self._wechat_owes_something()))
+    @rule()
+    def wechat_notifies(self) -> None:
+        """WeChat delivers the notifications it owes."""
+        self.world.sandbox.deliver_due()
+
+    @precondition(lambda self: bool(self.model and self._notified_transactions()))
     @rule(data=st.data(), fault=FAULTS)
-    def wechat_notifies(self, data: st.DataObject, fault: str | None) -> None:
-        """WeChat delivers what it owes, possibly misbehaving for one transaction first."""
+    def wechat_misbehaves(self, data: st.DataObject, fault: str) -> None:
+        """WeChat's notifications for one transaction misbehave (twice, at once, late, lost, forged,
+        with a wrong amount, held until a refund's, or a genuine one reporting a state that is not
+        paid); then it delivers what it owes."""
         sandbox = self.world.sandbox
-        ours = sorted(no for no, o in sandbox.state.orders.items() if o.notify_url)  # not payment codes
-        if fault is not None and ours:
-            out_trade_no = data.draw(st.sampled_from(ours), label="out_trade_no")
-            if fault == "not_success":
-                state = data.draw(
-                    st.sampled_from(["NOTPAY", "CLOSED", "PAYERROR", "REVOKED", "USERPAYING"]),
-                    label="trade_state",
-                )
-                sandbox.notify_trade_state(out_trade_no, state)
-            elif fault == "concurrent_duplicates":
-                sandbox.inject_fault("duplicate", out_trade_no, copies=3, concurrent=True)
-            elif fault == "late":
-                sandbox.inject_fault("late", out_trade_no, delay_seconds=120)
-            else:
-                sandbox.inject_fault(fault, out_trade_no)
+        out_trade_no = data.draw(st.sampled_from(self._notified_transactions()), label="out_trade_no")
+        if fault == "not_success":
+            state = data.draw(
+                st.sampled_from(["NOTPAY", "CLOSED", "PAYERROR", "REVOKED", "USERPAYING"]),
+                label="trade_state",
+            )
+            sandbox.notify_trade_state(out_trade_no, state)
+        elif fault == "concurrent_duplicates":
+            sandbox.inject_fault("duplicate", out_trade_no, copies=3, concurrent=True)
+        elif fault == "late":
+            sandbox.inject_fault("late", out_trade_no, delay_seconds=120)
+        else:
+            sandbox.inject_fault(fault, out_trade_no)
         sandbox.deliver_due()
 
-    @rule()
-    def query_unsettled(self) -> None:
-        """A minute passes; the periodic job asks WeChat about payments and refunds not yet settled."""
-        from payments import jobs
-
-        self._time_passes(61)
-        jobs.settle_pending()
-
-    @rule()
-    def outbox_relay(self) -> None:
-        """The periodic relay hands over outbox rows whose hand-over was lost or that wait for a retry."""
+    @rule(minutes=st.integers(1, 45))
+    def time_passes(self, minutes: int) -> None:
+        """Minutes pass and the periodic jobs run: the outbox relay, the query of WeChat payments and
+        refunds not yet settled, and the auto-cancel of mini-program orders unpaid too long."""
+        from backend import runtime
         from backend.jobs import dispatch
+        from payments import auto_cancel, jobs
 
-        self._time_passes(601)
+        self._time_passes(minutes * 60)
         dispatch.relay_due()
+        jobs.settle_pending()
+        self._absorb_wechat()  # what the query settled happened before the auto-cancel
+        cutoff = clock.now() - dt.timedelta(seconds=runtime.settings().order_auto_cancel_seconds)
+        auto_cancel.cancel_unpaid()
+        for order in self.m.orders.values():
+            if (
+                order.channel == "miniprogram"
+                and order.status == "pending_payment"
+                and order.placed_at <= cutoff
+            ):
+                self.m.cancelled(order)
 
+    @precondition(lambda self: bool(self.model and self._wechat_owes_something()))
     @rule()
     def everything_settles(self) -> None:
         """Enough time for WeChat to finish everything and for every job to run: then every fen WeChat

@@ -7,6 +7,7 @@ model what it did; after every step the machine compares the model with the data
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -31,6 +32,7 @@ class ModelOrder:
     lines: dict[int, int]  # sku id -> quantity
     total: int
     status: str
+    placed_at: dt.datetime  # the app's clock: the auto-cancel counts from it
     paid: int = 0
     refunded: int = 0
     shipped: bool = False

@@ -69,22 +69,22 @@ def _runner(chosen: settings) -> Any:
     return run
 
 
-def test_sale_sequences_on_sqlite(wechat_sandbox: Any, tmp_path: Path, no_waiting: None) -> None:
-    _run("sqlite", wechat_sandbox, tmp_path, _int("YECAI_PROPERTY_EXAMPLES", 200))
+def test_sale_sequences_on_sqlite(sale_sandbox: Any, tmp_path: Path, no_waiting: None) -> None:
+    _run("sqlite", sale_sandbox, tmp_path, _int("YECAI_PROPERTY_EXAMPLES", 200))
 
 
 @pytest.mark.pg
 def test_sale_sequences_on_postgresql(
-    wechat_sandbox: Any, tmp_path: Path, no_waiting: None, pg_url: str
+    sale_sandbox: Any, tmp_path: Path, no_waiting: None, pg_url: str
 ) -> None:
-    _run("pg", wechat_sandbox, tmp_path, _int("YECAI_PROPERTY_PG_EXAMPLES", 10), pg_url)
+    _run("pg", sale_sandbox, tmp_path, _int("YECAI_PROPERTY_PG_EXAMPLES", 10), pg_url)
 
 
 @pytest.mark.parametrize(
     "kept", kept_seeds() or [pytest.param(None, marks=pytest.mark.skip("no seeds kept"))]
 )
-def test_kept_seeds(kept: int, wechat_sandbox: Any, tmp_path: Path, no_waiting: None) -> None:
+def test_kept_seeds(kept: int, sale_sandbox: Any, tmp_path: Path, no_waiting: None) -> None:
     """Sequences that once found a defect, replayed from their seed."""
-    with world("sqlite", wechat_sandbox, tmp_path) as here:
+    with world("sqlite", sale_sandbox, tmp_path) as here:
         SaleMachine.world = here
         hypothesis_seed(kept)(_runner(_settings(_int("YECAI_PROPERTY_EXAMPLES", 200), explore=True)))()

@@ -195,6 +195,7 @@ def world(kind: str, sandbox: Any, scratch: Path, pg_url: str | None = None) -> 
             yield here
         finally:
             clock.reset()
+            _forget(sandbox)
             if not db.is_closed():
                 db.close()
             if kind == "pg":
