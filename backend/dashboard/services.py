@@ -265,7 +265,7 @@ def receivables(as_of: dt.date | None = None, limit: int = 20) -> ReceivablesRep
     bucket = _bucket_case(as_of)
     open_invoices = Invoice.open_fen > 0  # the partial index invoice_open_due_on
     for label, amount, count in tuples(
-        Invoice.select(bucket, pw.fn.SUM(Invoice.open_fen), pw.fn.COUNT(Invoice.id))
+        Invoice.select(bucket, pw.fn.SUM(Invoice.open_fen), pw.fn.COUNT(pw.SQL("*")))
         .where(open_invoices)
         .group_by(bucket)
     ):
