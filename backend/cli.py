@@ -250,6 +250,7 @@ def build_demo(instance: str, base: str, *, deliver_in_background: bool = True) 
         wechatpay_base=f"{base}/sandbox/pay",
         public_base_url=base,
         mount_sandbox=True,
+        printer_url=f"{base}/sandbox/printer/counter",  # receipts print into the sandbox
     )
     database = _database(settings)
     applied = migrate.upgrade(database)

@@ -72,6 +72,11 @@ class Settings:
     late_payment_policy: str = "refund"
     # The merchant's time zone: business dates (a day's sales, invoice dates, aging) are its days.
     timezone: str = "Asia/Shanghai"
+    # Receipts: the shop's name at their head, and the counter's thermal printer (raw TCP
+    # "tcp://host:9100", or a cloud printer's "https://..." that takes ESC/POS bytes); 58 or 80 mm.
+    shop_name: str = "业财小店"
+    printer_url: str = ""
+    printer_width_mm: int = 58
     # Mount the local WeChat simulator at /sandbox (demo and tests only).
     mount_sandbox: bool = False
     testing: bool = False
@@ -121,6 +126,9 @@ _ENV = {
     "late_payment_policy": "YECAI_LATE_PAYMENT_POLICY",
     "timezone": "YECAI_TIMEZONE",
     "mount_sandbox": "YECAI_MOUNT_SANDBOX",
+    "shop_name": "YECAI_SHOP_NAME",
+    "printer_url": "YECAI_PRINTER_URL",
+    "printer_width_mm": "YECAI_PRINTER_WIDTH_MM",
 }
 
 
@@ -171,6 +179,10 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
     for name in _POSITIVE:
         if name in values and values[name] < 1:
             raise ConfigError(f"{_ENV[name]} must be at least 1")
+    if values.get("printer_width_mm", 58) not in (58, 80):
+        raise ConfigError("YECAI_PRINTER_WIDTH_MM must be 58 or 80")
+    if values.get("printer_url") and not values["printer_url"].startswith(("tcp://", "http://", "https://")):
+        raise ConfigError("YECAI_PRINTER_URL must start with tcp://, http:// or https://")
     if values.get("trusted_proxies", 0) < 0:
         raise ConfigError("YECAI_TRUSTED_PROXIES must be 0 or more")
     if "timezone" in values:

@@ -29,12 +29,14 @@ from backend.jobs.schedule import Periodic
 from backend.kernel import models as kernel_models
 from backend.ledger import checks as ledger_checks
 from backend.ledger import models as ledger_models
+from backend.printing import jobs as printing_jobs
+from backend.printing import models as printing_models
 from backend.receivables import checks as receivables_checks
 from backend.receivables import models as receivables_models
 from backend.receivables.credit import allowances as credit_allowances
 from backend.receivables.credit import models as credit_models
 from backend.receivables.credit import profiles as credit_profiles
-from payments import auto_cancel, reconciliation
+from payments import auto_cancel, reconciliation, shift_checks, shift_models
 from payments import checks as payments_checks
 from payments import jobs as payments_jobs
 from payments import models as payments_models
@@ -81,6 +83,11 @@ REGISTERING_MODULES = (
     # The owner's dashboard: per-day roll-ups of closed business days, checked against the journal.
     dashboard_models,
     dashboard_checks,
+    # The counter: shift handovers, and receipts and delivery notes for its printer.
+    shift_models,
+    shift_checks,
+    printing_models,
+    printing_jobs,
 )
 
 # Every periodic job, declared here and nowhere else (how they run: backend/jobs/schedule.py).

@@ -44,8 +44,12 @@ class Page:
 # Add one line per page, in the area's block.
 PAGES: tuple[Page, ...] = (
     # staff/
+    Page("staff", "bill", "开单收款 Bill and take payment", icon="cart-o"),
+    Page("staff", "receipt", "小票 Receipt", icon="description", in_menu=False),
+    Page("staff", "shift", "交班 Shift handover", icon="balance-list-o"),
     # owner/
     Page("owner", "dashboard", "经营概况 Dashboard", icon="chart-trending-o"),
+    Page("owner", "shifts", "交班记录 Handovers", icon="records-o"),
     # dist/
 )
 

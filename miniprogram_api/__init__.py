@@ -10,6 +10,7 @@ from miniprogram_api import (
     approvals,
     auth,
     catalog,
+    counter,
     credit,
     dashboard,
     health,
@@ -41,6 +42,7 @@ BLUEPRINTS = (
     credit.blp,
     approvals.blp,
     dashboard.blp,
+    counter.blp,
 )
 
 

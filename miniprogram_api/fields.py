@@ -50,3 +50,7 @@ class ComputedBoolean(_Computed, ma.fields.Boolean):
 
 class ComputedNested(_Computed, ma.fields.Nested):
     pass
+
+
+class ComputedString(_Computed, ma.fields.String):
+    pass

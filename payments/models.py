@@ -54,6 +54,8 @@ class PaymentRecord(BaseModel):
 
     class Meta:
         table_name = "payment_record"
+        # A staff member's shift takings (payments/shifts.py) read their payments by time.
+        indexes = ((("created_by", "succeeded_at"), False),)
         constraints = [
             pw.Check("amount_fen > 0"),
             pw.Check("refunded_fen >= 0 AND refunded_fen <= amount_fen"),

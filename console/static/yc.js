@@ -6,6 +6,8 @@
  *   yc.intentDone(name)             the intent succeeded: the next one gets a new key
  *   yc.yuan(fen) -> "¥12.34"        yc.fen("12.34") -> 1234 (no floats anywhere near money)
  *   yc.me()                         the signed-in user (GET /api/auth/me, cached for the page)
+ *   yc.canScan() / yc.scan(video)   read a barcode with the camera (BarcodeDetector), where offered
+ *   yc.blobUrl(path)                an image the API serves behind the token, for an <img>
  *
  * Answers: 2xx resolves with the parsed JSON (null for 204). 401 sends the browser to
  * /m/login?next=<this page>. 403 replaces the page with the refusal (无权限 Not allowed). Any other
@@ -239,6 +241,55 @@
     return "网络错误，请重试 / Network error, please try again";
   }
 
+  // An image the API serves behind the bearer token (a QR PNG), as a URL an <img> can show.
+  function blobUrl(path) {
+    var t = token();
+    return fetch(path, { headers: t ? { Authorization: "Bearer " + t } : {} }).then(function (response) {
+      if (response.status === 401) return toLogin();
+      if (!response.ok) throw new ApiError(response.status, null);
+      return response.blob().then(function (blob) { return URL.createObjectURL(blob); });
+    });
+  }
+
+  // --- the camera: barcodes through the browser's BarcodeDetector, where it has one ----------
+
+  function canScan() {
+    return "BarcodeDetector" in window && !!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
+  }
+
+  // Show the back camera in `video` until a barcode is seen; resolves with its text. `stop()` on the
+  // answer's promise ends it early (resolves with null). Typing the code is the fallback everywhere.
+  function scan(video) {
+    var stopped = false;
+    var stream = null;
+    var detector = new window.BarcodeDetector();
+    var finish;
+    var promise = new Promise(function (resolve, reject) {
+      finish = function (value) {
+        stopped = true;
+        if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
+        resolve(value);
+      };
+      navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false }).then(function (s) {
+        stream = s;
+        if (stopped) return finish(null);
+        video.srcObject = s;
+        video.setAttribute("playsinline", "");
+        return video.play().then(function () {
+          (function look() {
+            if (stopped) return;
+            detector.detect(video).then(function (codes) {
+              if (codes.length) finish(codes[0].rawValue);
+              else setTimeout(look, 200);
+            }, function () { setTimeout(look, 400); });
+          })();
+        });
+      }).catch(reject);
+    });
+    promise.stop = function () { finish(null); };
+    return promise;
+  }
+
   var yc = {
     ApiError: ApiError,
     configure: function (values) { Object.assign(settings, values || {}); },
@@ -264,6 +315,9 @@
     refuse: refuse,
     toLogin: toLogin,
     messageOf: messageOf,
+    blobUrl: blobUrl,
+    canScan: canScan,
+    scan: scan,
   };
   window.yc = yc;
 })();

@@ -10,7 +10,7 @@ from flask import Flask, Response, jsonify, url_for
 
 from backend import redaction
 
-from . import control, guard, miniprogram, pay, payer
+from . import control, guard, miniprogram, pay, payer, printer
 from .clock import SandboxClock
 from .credentials import SandboxCredentials
 from .notify import DeliveryThread
@@ -53,7 +53,8 @@ def create_sandbox_app(
     app.register_blueprint(pay.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(payer.bp)
-    guard.protect(app, control_token or guard.new_token(), control.bp, payer.bp)
+    printer.install(app)  # a receipt printer that records what it is sent
+    guard.protect(app, control_token or guard.new_token(), control.bp, payer.bp, printer.control_bp)
 
     def save() -> None:
         if store is not None:

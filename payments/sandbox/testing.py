@@ -76,6 +76,17 @@ class RunningSandbox:
         """What a caller of the control endpoints or the payer page sends (guard.py)."""
         return {guard.TOKEN_HEADER: self.control_token}
 
+    @property
+    def printer_url(self) -> str:
+        """A cloud printer that records what it is sent (printer.py)."""
+        return self.base_url + "/printer/counter"
+
+    def printed(self) -> list[str]:
+        """The text of every job the sandbox's printers received, oldest first."""
+        from .printer import log_of
+
+        return log_of(self.app).texts()
+
     # --- clients pointed at this sandbox --------------------------------------------------
 
     def miniprogram_client(self, session: Any = None) -> RedirectedWeChatClient:

@@ -147,13 +147,24 @@ def screenshot(page: Any) -> Any:
     return save
 
 
-@pytest.fixture
-def console_login(page: Any) -> Any:
-    def do(user: Any, password: str = PASSWORD, next_path: str | None = None) -> None:
-        page.goto("/m/login" + (f"?next={next_path}" if next_path else ""))
-        page.get_by_placeholder("用户名或手机号 Username or phone").fill(user.username)
-        page.get_by_placeholder("密码 Password").fill(password)
-        page.get_by_role("button", name="登录 Log in").click()
-        page.wait_for_url(re.compile(re.escape(next_path or "/m/") + "$"))
+class ConsoleLogin:
+    """console_login(user) logs in through /m/login and waits for the page it lands on;
+    console_login.fill_and_submit(user) only fills the login page already open."""
 
-    return do
+    def __init__(self, page: Any) -> None:
+        self.page = page
+
+    def fill_and_submit(self, user: Any, password: str = PASSWORD) -> None:
+        self.page.get_by_placeholder("用户名或手机号 Username or phone").fill(user.username)
+        self.page.get_by_placeholder("密码 Password").fill(password)
+        self.page.get_by_role("button", name="登录 Log in").click()
+
+    def __call__(self, user: Any, password: str = PASSWORD, next_path: str | None = None) -> None:
+        self.page.goto("/m/login" + (f"?next={next_path}" if next_path else ""))
+        self.fill_and_submit(user, password)
+        self.page.wait_for_url(re.compile(re.escape(next_path or "/m/") + "$"))
+
+
+@pytest.fixture
+def console_login(page: Any) -> ConsoleLogin:
+    return ConsoleLogin(page)

@@ -1,0 +1,184 @@
+"""Receipts and delivery notes reach the counter's printer after commit, once, as ESC/POS in GB18030."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from backend import clock
+
+SALE_TIME = dt.datetime(2026, 12, 1, 1, 30)  # UTC: 09:30 in Shanghai
+
+RECEIPT_58 = """\
+青柠便利店
+销售小票 Receipt
+单号 No.  {order:06d}
+时间 Time 2026-12-01 09:30
+收银 Staff 小王
+客户 Customer 散客
+--------------------------------
+龙井 250g
+  2件 × ￥11.30         ￥22.60
+红茶 100g
+  1件 × ￥5.65           ￥5.65
+--------------------------------
+合计 Total               ￥28.25
+其中税额 VAT              ￥3.25
+现金 Cash                ￥28.25
+--------------------------------
+谢谢惠顾 Thank you
+\f"""
+
+
+def _cash_sale(client: Any, shop: Any, key: str = "sale-1") -> dict[str, Any]:
+    clock.travel_to(SALE_TIME)
+    response = client.post(
+        "/api/counter-sales",
+        json={"items": [{"sku_id": shop.tea.id, "quantity": 2}, {"sku_id": shop.black.id, "quantity": 1}]},
+        headers={**shop.staff, "Idempotency-Key": key},
+    )
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def test_a_receipt_is_printed_once_after_commit(
+    client: Any, shop: Any, wechat_sandbox: Any, drain_jobs: Any
+) -> None:
+    from backend.printing.models import PrintJob
+
+    order = _cash_sale(client, shop)
+    headers = {**shop.staff, "Idempotency-Key": "print-1"}
+    first = client.post(
+        f"/api/counter/orders/{order['id']}/prints", json={"kind": "receipt"}, headers=headers
+    )
+    assert first.status_code == 201, first.json
+    assert (first.json["kind"], first.json["width_mm"]) == ("receipt", 58)
+    assert first.json["text"] + "\n\f" == RECEIPT_58.format(order=order["id"])
+    drain_jobs()
+    # A double tap sends the same key: the same job, printed once.
+    again = client.post(
+        f"/api/counter/orders/{order['id']}/prints", json={"kind": "receipt"}, headers=headers
+    )
+    drain_jobs()
+    assert again.json["id"] == first.json["id"]
+    assert wechat_sandbox.printed() == [RECEIPT_58.format(order=order["id"])]
+    assert PrintJob.get_by_id(first.json["id"]).printed_at is not None
+    preview = client.get(f"/api/counter/orders/{order['id']}/document?width_mm=58", headers=shop.staff)
+    assert preview.json["text"] == first.json["text"]
+
+
+def test_the_printed_bytes_are_escpos_with_gb18030_text(
+    client: Any, shop: Any, wechat_sandbox: Any, drain_jobs: Any
+) -> None:
+    from payments.sandbox.printer import log_of
+
+    order = _cash_sale(client, shop)
+    client.post(
+        f"/api/counter/orders/{order['id']}/prints", json={}, headers={**shop.staff, "Idempotency-Key": "p"}
+    )
+    drain_jobs()
+    (job,) = log_of(wechat_sandbox.app).jobs
+    assert job.data.startswith(b"\x1b@\x1c&")  # initialise, Chinese character mode
+    assert "青柠便利店".encode("gb18030") in job.data
+    assert job.data.endswith(b"\x1dV\x00")  # cut
+    assert job.job.isdigit()  # the print job's id, for a cloud service to deduplicate by
+
+
+def test_a_delivery_note_to_a_network_printer(
+    app: Any, client: Any, shop: Any, settings: Any, wechat_sandbox: Any, drain_jobs: Any
+) -> None:
+    from backend import runtime
+    from payments.sandbox.printer import PrinterLog, RawPrinterServer
+
+    log = PrinterLog()
+    server = RawPrinterServer(log).start()
+    try:
+        runtime.configure(settings.with_overrides(printer_url=server.url, printer_width_mm=80))
+        order = _cash_sale(client, shop)
+        made = client.post(
+            f"/api/counter/orders/{order['id']}/prints",
+            json={"kind": "delivery_note"},
+            headers={**shop.staff, "Idempotency-Key": "note-1"},
+        )
+        assert made.status_code == 201, made.json
+        drain_jobs()
+    finally:
+        server.stop()
+    (text,) = log.texts()
+    rule = "-" * 48
+    assert (
+        text
+        == "\n".join(
+            [
+                "青柠便利店",
+                "送货单 Delivery note",
+                f"单号 No.  {order['id']:06d}",
+                "时间 Time 2026-12-01 09:30",
+                "客户 Customer 散客",
+                rule,
+                "龙井 250g" + " " * 36 + "2件",
+                "红茶 100g" + " " * 36 + "1件",
+                rule,
+                "件数 Items" + " " * 37 + "3",
+                "",
+                "收货人签字 Received by:",
+                "",
+                rule,
+            ]
+        )
+        + "\n\f"
+    )  # then the cut
+    assert wechat_sandbox.printed() == []
+
+
+def test_without_a_printer_nothing_is_queued(client: Any, shop: Any, settings: Any) -> None:
+    from backend import runtime
+    from backend.jobs.models import OutboxMessage
+    from backend.printing.models import PrintJob
+
+    runtime.configure(settings.with_overrides(printer_url=""))
+    order = _cash_sale(client, shop)
+    outbox_before = OutboxMessage.select().count()
+    refused = client.post(
+        f"/api/counter/orders/{order['id']}/prints", json={}, headers={**shop.staff, "Idempotency-Key": "p-1"}
+    )
+    assert refused.status_code == 409
+    assert refused.json["error"]["code"] == "no_printer"
+    assert (PrintJob.select().count(), OutboxMessage.select().count()) == (0, outbox_before)
+
+
+@pytest.mark.parametrize("body", [{"kind": "invoice"}, {"kind": 1}])
+def test_bad_print_requests_change_nothing(client: Any, shop: Any, body: Any) -> None:
+    from backend.printing.models import PrintJob
+
+    order = _cash_sale(client, shop)
+    bad = client.post(
+        f"/api/counter/orders/{order['id']}/prints", json=body, headers={**shop.staff, "Idempotency-Key": "b"}
+    )
+    assert bad.status_code == 422
+    missing = client.post(
+        "/api/counter/orders/999999/prints", json={}, headers={**shop.staff, "Idempotency-Key": "m"}
+    )
+    assert missing.status_code == 404
+    assert PrintJob.select().count() == 0
+
+
+def test_an_unreachable_printer_is_tried_again_later(
+    client: Any, shop: Any, settings: Any, drain_jobs: Any
+) -> None:
+    from backend import runtime
+    from backend.jobs.models import OutboxMessage
+    from backend.printing.models import PrintJob
+
+    runtime.configure(settings.with_overrides(printer_url="tcp://127.0.0.1:9"))  # nothing listens on discard
+    order = _cash_sale(client, shop)
+    made = client.post(
+        f"/api/counter/orders/{order['id']}/prints", json={}, headers={**shop.staff, "Idempotency-Key": "u"}
+    )
+    drain_jobs()
+    message = OutboxMessage.get(OutboxMessage.job == "printing.send")
+    assert (message.status, message.attempts) == ("pending", 1)
+    assert "unreachable" in message.last_error
+    assert PrintJob.get_by_id(made.json["id"]).printed_at is None
