@@ -46,6 +46,9 @@ PAGES: tuple[Page, ...] = (
     # staff/
     Page("staff", "bill", "开单收款 Bill and take payment", icon="cart-o"),
     Page("staff", "receipt", "小票 Receipt", icon="description", in_menu=False),
+    Page("staff", "collect", "收款 Collect on account", icon="gold-coin-o"),
+    Page("staff", "ship", "待发货 To ship", icon="logistics"),
+    Page("staff", "returns", "退货退款 Returns and refunds", icon="revoke"),
     Page("staff", "shift", "交班 Shift handover", icon="balance-list-o"),
     # owner/
     Page("owner", "dashboard", "经营概况 Dashboard", icon="chart-trending-o"),

@@ -42,6 +42,12 @@ class CollectionIn(ma.Schema):
     # WeChat money only arrives through WeChat Pay (POST /api/invoices/<id>/wechat-checkout), so that
     # every 1012 receipt has a WeChat transaction behind it that reconciliation can match.
     method = ma.fields.String(required=True, validate=ma.validate.OneOf(["cash", "bank_transfer"]))
+    invoice_ids = ma.fields.List(
+        ma.fields.Integer(strict=True),
+        load_default=None,
+        validate=ma.validate.Length(min=1, max=200),
+        metadata={"description": "settle these invoices (oldest due first); omit: all open invoices"},
+    )
 
 
 class CollectionOut(ma.Schema):
@@ -86,12 +92,14 @@ def my_account() -> Any:
 @blp.arguments(CollectionIn)
 @blp.response(201, CollectionOut)
 def collect(data: dict[str, Any]) -> Any:
-    """收款 Record money received on account; it settles open invoices, oldest due first."""
+    """收款 Record money received on account; it settles the chosen open invoices (or all of them),
+    oldest due first."""
     payment = on_account.collect(
         data["customer_id"],
         data["amount_fen"],
         data["method"],
         f"collection:{uuid.uuid4().hex}",
+        invoice_ids=data["invoice_ids"],
         actor_id=current_user().id,
     )
     return {

@@ -66,3 +66,45 @@ def test_the_counter_is_for_staff(client: Any, shop: Any, make_user: Any, login:
     assert client.get("/api/counter/skus?q=茶", headers=customer).status_code == 403
     assert client.get("/api/counter/customers", headers=customer).status_code == 403
     assert client.get("/api/counter/customers/999999", headers=shop.staff).status_code == 404
+
+
+def test_a_collection_settles_the_chosen_invoices(client: Any, shop: Any) -> None:
+    from backend.receivables.models import Invoice, Payment
+
+    for n, quantity in enumerate([1, 2]):
+        placed = client.post(
+            "/api/orders",
+            json={
+                "items": [{"sku_id": shop.tea.id, "quantity": quantity}],
+                "customer_id": shop.dealer.id,
+                "on_account": True,
+            },
+            headers={**shop.staff, "Idempotency-Key": f"acct-{n}"},
+        )
+        assert placed.status_code == 201, placed.json
+    first, second = Invoice.select().order_by(Invoice.id)
+    # More than the chosen invoice has open is refused, and nothing changes.
+    too_much = client.post(
+        "/api/collections",
+        json={"customer_id": shop.dealer.id, "amount_fen": 1000, "method": "cash", "invoice_ids": [first.id]},
+        headers={**shop.staff, "Idempotency-Key": "c-0"},
+    )
+    assert too_much.status_code == 409, too_much.json
+    assert too_much.json["error"]["code"] == "payment_exceeds_open"
+    assert Payment.select().where(Payment.direction == "in").count() == 0
+    collected = client.post(
+        "/api/collections",
+        json={
+            "customer_id": shop.dealer.id,
+            "amount_fen": 1800,
+            "method": "cash",
+            "invoice_ids": [second.id],
+        },
+        headers={**shop.staff, "Idempotency-Key": "c-1"},
+    )
+    assert collected.status_code == 201, collected.json
+    assert collected.json["balance_fen"] == 900
+    assert [(i.id, i.open_fen) for i in Invoice.select().order_by(Invoice.id)] == [
+        (first.id, 900),
+        (second.id, 0),
+    ]
