@@ -8,7 +8,7 @@ from backend import clock, runtime
 from backend.auth.models import User
 from backend.db import transaction
 from backend.jobs import outbox
-from backend.kernel.models import Customer, Order, OrderLine, Sku
+from backend.kernel.models import Customer, Order, OrderLine, Product, Sku
 from backend.printing import layout
 from backend.printing.errors import NoPrinter
 from backend.printing.models import PrintJob
@@ -29,7 +29,11 @@ def sale_of(order: Order) -> layout.Sale:
     """What the documents show of an order, read in a fixed number of queries."""
     settings = runtime.settings()
     rows = (
-        OrderLine.select(OrderLine, Sku).join(Sku).where(OrderLine.order == order.id).order_by(OrderLine.id)
+        OrderLine.select(OrderLine, Sku, Product)
+        .join(Sku)
+        .join(Product)
+        .where(OrderLine.order == order.id)
+        .order_by(OrderLine.id)
     )
     staff = User.get_or_none(User.id == order.placed_by) if order.placed_by else None
     customer = Customer.get_by_id(order.customer_id)
@@ -46,7 +50,12 @@ def sale_of(order: Order) -> layout.Sale:
         when=clock.local(order.created_at).strftime("%Y-%m-%d %H:%M"),
         staff=(staff.display_name or staff.username or "") if staff else "",
         customer=customer.name,
-        lines=[layout.Line(r.sku.name, r.quantity, r.sku.unit, r.unit_price_fen, r.total_fen) for r in rows],
+        lines=[
+            layout.Line(
+                f"{r.sku.product.name} {r.sku.name}", r.quantity, r.sku.unit, r.unit_price_fen, r.total_fen
+            )
+            for r in rows
+        ],
         total_fen=order.total_fen,
         vat_fen=order.vat_fen,
         paid=[(METHOD_NAMES.get(p.method, p.method), p.amount_fen) for p in paid],
