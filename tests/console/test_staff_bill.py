@@ -90,6 +90,7 @@ def test_staff_bill_a_scanned_product_to_a_customer_and_take_cash(
     assert re.search(r"现金 Cash +￥18\.00", printed)
 
 
+@pytest.mark.parametrize("db_kind", ["sqlite", "pg"], indirect=True)
 def test_a_double_tap_on_take_payment_takes_the_money_once(
     page: Any, counter: Any, console_login: Any
 ) -> None:
