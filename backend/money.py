@@ -35,3 +35,12 @@ def format_yuan(amount_fen: Fen) -> str:
     sign = "-" if amount_fen < 0 else ""
     yuan, fen = divmod(abs(amount_fen), 100)
     return f"{sign}{yuan}.{fen:02d}"
+
+
+PPM = 1_000_000
+
+
+def late_interest(fen_days: int, rate_ppm_per_day: int) -> Fen:
+    """Late interest for a period: the sum over its days of what was outstanding (fen x days) times the
+    daily rate in parts per million, rounded half up to the fen once per period, never per day."""
+    return round_half_up_div(fen_days * rate_ppm_per_day, PPM)

@@ -34,8 +34,15 @@ from backend.printing import models as printing_models
 from backend.receivables import checks as receivables_checks
 from backend.receivables import models as receivables_models
 from backend.receivables.credit import allowances as credit_allowances
+from backend.receivables.credit import checks as credit_checks
+from backend.receivables.credit import digest as credit_digest
+from backend.receivables.credit import dunning as credit_dunning
+from backend.receivables.credit import interest as credit_interest
+from backend.receivables.credit import jobs as credit_jobs
 from backend.receivables.credit import models as credit_models
 from backend.receivables.credit import profiles as credit_profiles
+from backend.receivables.credit import scoring as credit_scoring
+from backend.receivables.credit import writeoffs as credit_writeoffs
 from payments import auto_cancel, reconciliation, shift_checks, shift_models
 from payments import checks as payments_checks
 from payments import jobs as payments_jobs
@@ -88,6 +95,12 @@ REGISTERING_MODULES = (
     shift_checks,
     printing_models,
     printing_jobs,
+    credit_checks,
+    credit_dunning,
+    credit_digest,
+    credit_interest,
+    credit_scoring,
+    credit_writeoffs,
 )
 
 # Every periodic job, declared here and nowhere else (how they run: backend/jobs/schedule.py).
@@ -106,6 +119,9 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("store.points_expiry", 86400, members.expire_points),
     # Sum each business day into the dashboard's roll-up once it has closed (a no-op until then).
     Periodic("dashboard.roll_up", 600, dashboard_rollup.roll_up_closed_days),
+    # Credit's night, once per business day from 01:00: promises, late interest on the 1st, dunning,
+    # scores and limit proposals, bad-debt warnings, the owner's digest.
+    Periodic("credit.nightly", 900, credit_jobs.nightly),
 )
 
 

@@ -50,9 +50,12 @@ PAGES: tuple[Page, ...] = (
     Page("staff", "ship", "待发货 To ship", icon="logistics"),
     Page("staff", "returns", "退货退款 Returns and refunds", icon="revoke"),
     Page("staff", "shift", "交班 Shift handover", icon="balance-list-o"),
+    Page("staff", "collections", "今日催收 Collections", icon="phone-o"),
+    Page("staff", "credit", "客户信用 Customer credit", icon="balance-o"),
     # owner/
     Page("owner", "dashboard", "经营概况 Dashboard", icon="chart-trending-o"),
     Page("owner", "shifts", "交班记录 Handovers", icon="records-o"),
+    Page("owner", "credit", "信用总览 Credit overview", icon="warning-o"),
     # dist/
 )
 

@@ -9,7 +9,9 @@ from miniprogram_api import api as api_module
 from miniprogram_api import (
     approvals,
     auth,
+    bad_debt,
     catalog,
+    collections_list,
     counter,
     credit,
     dashboard,
@@ -43,6 +45,8 @@ BLUEPRINTS = (
     approvals.blp,
     dashboard.blp,
     counter.blp,
+    collections_list.blp,
+    bad_debt.blp,
 )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 
 from backend.kernel.models import Customer
-from backend.receivables.credit import allowances, profiles
+from backend.receivables.credit import allowances, interest, profiles, scoring
 from backend.receivables.credit.models import OVERDUE_ACTIONS, TERMS_KINDS, CreditAllowance
 from backend.receivables.credit.standing import standing
 from backend.receivables.errors import UnknownCustomer
@@ -49,6 +49,9 @@ class CreditOut(ma.Schema):
     hold_reason = ma.fields.String(allow_none=True)
     score = ma.fields.Integer(allow_none=True)
     grade = ma.fields.String(allow_none=True)
+    accrued_interest_fen = ma.fields.Integer(
+        metadata={"description": "late interest accrued to yesterday, not yet posted"}
+    )
     terms = ma.fields.Nested(TermsOut)
     allowances = ma.fields.List(ma.fields.Nested(lambda: AllowanceOut()))
 
@@ -91,6 +94,7 @@ def _customer(customer_id: int) -> Customer:
 
 def credit_view(customer_id: int) -> dict[str, Any]:
     now = standing(customer_id)
+    score = scoring.latest(customer_id)
     return {
         "customer_id": customer_id,
         "limit_fen": now.limit_fen,
@@ -102,8 +106,9 @@ def credit_view(customer_id: int) -> dict[str, Any]:
         "overdue_days": now.overdue_days,
         "on_hold": now.on_hold,
         "hold_reason": now.hold_reason,
-        "score": None,
-        "grade": None,
+        "score": score.score if score else None,
+        "grade": score.grade if score else None,
+        "accrued_interest_fen": interest.accrued_unposted(customer_id),
         "terms": now.terms,
         "allowances": allowances.open_allowances(customer_id),
     }

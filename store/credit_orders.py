@@ -15,8 +15,11 @@ from backend.approvals.models import ApprovalRequest
 from backend.db import savepoint, transaction
 from backend.kernel.models import Order
 from backend.receivables.credit import check as credit_check
+from backend.receivables.credit import writeoffs
 from backend.receivables.credit.errors import CreditHold
 from backend.receivables.errors import CreditLimitExceeded
+from backend.receivables.models import Payment
+from store import on_account
 from store import services as sales
 
 OVER_LIMIT_ORDER = "over_limit_order"
@@ -97,4 +100,16 @@ def sell_on_account_overriding(
     with transaction(), credit_check.override(owner_id, reason):
         return sales.sell_on_account(
             customer_id, items, channel=channel, warehouse_id=warehouse_id, placed_by=owner_id
+        )
+
+
+def recover_written_off(
+    write_off_id: int, amount_fen: int, method: str, reference: str, *, actor_id: int
+) -> Payment:
+    """Money in for a debt written off: put back on its invoice against 5301 and collected against it
+    (the order behind the invoice records the money as paid), as one event."""
+    with transaction():
+        row = writeoffs.reinstate_for_recovery(write_off_id, amount_fen, actor_id=actor_id)
+        return on_account.collect(
+            row.customer_id, amount_fen, method, reference, invoice_ids=[row.invoice_id], actor_id=actor_id
         )

@@ -26,6 +26,8 @@ CHART: tuple[AccountDef, ...] = (
     AccountDef("2221", "应交税费-应交增值税(销项)", "Output VAT payable", "liability"),
     AccountDef("3103", "本年利润", "Current year profit", "equity"),
     AccountDef("5001", "主营业务收入", "Sales revenue", "revenue"),
+    # Late interest charged, and written-off debts recovered (营业外收入).
+    AccountDef("5301", "营业外收入", "Non-operating income", "revenue"),
     AccountDef("5401", "主营业务成本", "Cost of goods sold", "expense"),
     AccountDef("5711", "营业外支出-坏账", "Bad debt written off", "expense"),
 )
@@ -42,6 +44,8 @@ PREPAYMENTS = "2203"  # 预收账款: late WeChat payments awaiting refund, and 
 OUTPUT_VAT = "2221"
 REVENUE = "5001"
 COGS = "5401"
+NON_OPERATING_INCOME = "5301"
+BAD_DEBT = "5711"
 
 # Where money lands for each payment method.
 MONEY_ACCOUNT = {
