@@ -13,7 +13,7 @@ from miniprogram_api.api import Blueprint
 from miniprogram_api.fields import ComputedBoolean
 from miniprogram_api.pagination import PageArgs, page, page_schema
 from miniprogram_api.security import PUBLIC, access, current_user
-from miniprogram_api.throttling import client_address, costly
+from miniprogram_api.throttling import client_address, costly, documents_429
 from miniprogram_api.timestamps import Timestamp
 
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="登录与会话 Login and sessions")
@@ -77,6 +77,9 @@ def wechat_login(data: dict[str, Any]) -> Any:
 
 @blp.route("/password-login", methods=["POST"])
 @access(PUBLIC)
+@documents_429(
+    "login_locked: too many wrong passwords for this account; login_rate_limited: too many from this address"
+)
 @blp.arguments(PasswordLoginIn)
 @blp.response(200, TokenOut)
 def password_login(data: dict[str, Any]) -> Any:

@@ -1,7 +1,11 @@
 """Who is calling: bearer tokens, and the roles each endpoint admits.
 
 Every view under /api declares its roles with `@access(...)` (or `@access(PUBLIC)`); the app
-refuses to start if one does not (see `check_every_view_declares_access`).
+refuses to start if one does not (see `check_every_view_declares_access`). The declaration is also
+machine-readable in the OpenAPI document: each operation carries `x-roles` (the roles it admits,
+`["public"]` for anyone) and, where a path parameter names an object that is meant to reach
+other people (a friend's share link), `x-shared-path-params`. The authorization matrix test reads
+both, so an operation added later is probed without anyone listing it.
 """
 
 from __future__ import annotations
@@ -33,7 +37,13 @@ def current_user() -> User:
     return g.user
 
 
-def access(*roles: str) -> Callable[[F], F]:
+def access(*roles: str, shared: tuple[str, ...] = ()) -> Callable[[F], F]:
+    """Admit only callers with one of `roles` (or anyone, with PUBLIC).
+
+    Every object a non-staff caller names in the path must be their own (anyone else's is a 404),
+    except the path parameters listed in `shared`: those name an object handed from person to
+    person on purpose, such as the share-link code a friend arrives by.
+    """
     unknown = set(roles) - set(ROLES) - {PUBLIC}
     if not roles or unknown:
         raise ValueError(f"access() needs known roles, got {roles!r}")
@@ -50,6 +60,9 @@ def access(*roles: str) -> Callable[[F], F]:
 
         wrapper._yecai_roles = roles  # type: ignore[attr-defined]
         doc = wrapper.__dict__.setdefault("_apidoc", {}).setdefault("manual_doc", {})
+        doc["x-roles"] = list(roles)
+        if shared:
+            doc["x-shared-path-params"] = list(shared)
         if PUBLIC not in roles:
             doc["security"] = [{"bearerAuth": []}]
             doc["description"] = (doc.get("description", "") + f"\n\nRoles: {', '.join(roles)}").strip()

@@ -571,7 +571,7 @@ def share_code_image(code: str) -> Response:
 
 
 @blp.route("/share-links/<string:code>/arrivals", methods=["POST"])
-@access(*SHOPPER)
+@access(*SHOPPER, shared=("code",))
 @blp.response(200, schemas.ArrivalOut)
 def arrive_by_share(code: str) -> Any:
     """通过分享进入 Record that you came through a share link (the first link that brought you wins)."""

@@ -25,6 +25,23 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def documents_429(why: str) -> Callable[[F], F]:
+    """Document in the OpenAPI answer list that this operation may answer 429, and why."""
+
+    def decorate(view: F) -> F:
+        doc = view.__dict__.setdefault("_apidoc", {}).setdefault("manual_doc", {})
+        doc.setdefault("responses", {})["429"] = {
+            "description": why,
+            "headers": {
+                "Retry-After": {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 1}}
+            },
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        return view
+
+    return decorate
+
+
 def costly(name: str) -> Callable[[F], F]:
     """At most YECAI_COSTLY_REQUESTS_PER_MINUTE calls of endpoint `name` per caller per minute:
     per user once logged in (shoppers share carrier addresses), per address before. Goes under
@@ -40,6 +57,10 @@ def costly(name: str) -> Callable[[F], F]:
                 raise TooManyRequests(window.seconds_left, details={"endpoint": name})
             return view(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        wrapper._yecai_costly = name  # type: ignore[attr-defined]
+        limited = documents_429(
+            "too_many_requests: more than YECAI_COSTLY_REQUESTS_PER_MINUTE calls from this caller in a minute"
+        )
+        return limited(wrapper)  # type: ignore[return-value]
 
     return decorate

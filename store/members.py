@@ -32,7 +32,7 @@ from backend import audit, clock
 from backend.db import savepoint, transaction
 from backend.kernel.models import Customer
 from backend.money import round_half_up_div
-from store.shop_errors import InvalidPoints, NotEnoughPoints, NotEnoughStoredValue
+from store.shop_errors import InvalidPoints, LevelRankTaken, NotEnoughPoints, NotEnoughStoredValue
 from store.shop_models import MemberAccount, MemberLevel, PointsEntry, StoredValueEntry
 
 FEN_PER_POINT = 1  # 100 points = 1 yuan
@@ -44,8 +44,11 @@ POINTS_EXPIRE_DAYS = 365
 
 
 def create_level(name: str, rank: int, points_per_yuan: int = DEFAULT_POINTS_PER_YUAN) -> MemberLevel:
-    with transaction():
-        return MemberLevel.create(name=name, rank=rank, points_per_yuan=points_per_yuan)
+    try:
+        with savepoint():
+            return MemberLevel.create(name=name, rank=rank, points_per_yuan=points_per_yuan)
+    except pw.IntegrityError:  # the unique rank, also when a concurrent request took it first
+        raise LevelRankTaken(details={"rank": rank})
 
 
 def account(customer_id: int) -> MemberAccount:

@@ -42,6 +42,15 @@ class InvalidImage(DomainError):
     message_en = "Image URLs must be https links"
 
 
+class LevelRankTaken(DomainError):
+    """Levels are ordered by rank (new members get the lowest), so two levels cannot share one."""
+
+    code = "level_rank_taken"
+    status = 409
+    message_zh = "该等级序号已被其他会员等级使用"
+    message_en = "Another member level already has this rank"
+
+
 class NotEnoughPoints(DomainError):
     code = "not_enough_points"
     status = 409
