@@ -55,6 +55,8 @@ def _note(data: dict[str, Any], resource: dict[str, Any], outcome: str, detail: 
     """Keep one row per notification id; a redelivery only counts up."""
     amount = resource.get("amount") if isinstance(resource.get("amount"), dict) else {}
     value = amount.get("total", amount.get("refund")) if amount else None
+    if type(value) is int and not -(2**63) <= value < 2**63:
+        value = None  # kept as its outcome and detail only: the column is a 64-bit integer
     now = clock.now()
     WechatNotification.insert(
         notification_id=str(data.get("id") or "")[:64],
@@ -76,10 +78,30 @@ def _note(data: dict[str, Any], resource: dict[str, Any], outcome: str, detail: 
     ).execute()
 
 
+def _unstorable(value: Any) -> bool:
+    """Text no database column can hold (a NUL, a lone surrogate): WeChat never sends it, and a
+    notification carrying it is refused whole rather than half-recorded."""
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_unstorable(v) for v in value)
+    if isinstance(value, str):
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+    return False
+
+
 def handle(headers: Mapping[str, str], body: bytes | str) -> Reply:
     data = verify(headers, body)
     if data is None:
         return Reply.fail(401, "签名验证失败 signature verification failed")
+    if _unstorable(data):
+        log.warning("WeChat notification %r refused: text no column can hold", str(data.get("id"))[:64])
+        return Reply.fail(400, "通知内容无效 refused: malformed content")
     event_type = str(data.get("event_type") or "")
     resource: dict[str, Any] = data["resource"]
     crash_point("notify.verified")

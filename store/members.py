@@ -32,7 +32,14 @@ from backend import audit, clock
 from backend.db import savepoint, transaction
 from backend.kernel.models import Customer
 from backend.money import round_half_up_div
-from store.shop_errors import InvalidPoints, LevelRankTaken, NotEnoughPoints, NotEnoughStoredValue
+from backend.receivables.errors import UnknownCustomer
+from store.shop_errors import (
+    InvalidPoints,
+    LevelRankTaken,
+    NotEnoughPoints,
+    NotEnoughStoredValue,
+    UnknownLevel,
+)
 from store.shop_models import MemberAccount, MemberLevel, PointsEntry, StoredValueEntry
 
 FEN_PER_POINT = 1  # 100 points = 1 yuan
@@ -66,6 +73,10 @@ def account(customer_id: int) -> MemberAccount:
 
 def set_level(customer_id: int, level_id: int | None, *, actor_id: int | None = None) -> MemberAccount:
     with transaction():
+        if not Customer.select().where(Customer.id == customer_id).exists():
+            raise UnknownCustomer(details={"customer_id": customer_id})
+        if level_id is not None and not MemberLevel.select().where(MemberLevel.id == level_id).exists():
+            raise UnknownLevel(details={"level_id": level_id})
         account(customer_id)
         MemberAccount.update(level=level_id).where(MemberAccount.customer == customer_id).execute()
         audit.record(actor_id, "member.level", "customer", customer_id, level_id=level_id)

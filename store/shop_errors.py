@@ -42,6 +42,13 @@ class InvalidImage(DomainError):
     message_en = "Image URLs must be https links"
 
 
+class UnknownLevel(DomainError):
+    code = "unknown_level"
+    status = 422
+    message_zh = "会员等级不存在"
+    message_en = "No such member level"
+
+
 class LevelRankTaken(DomainError):
     """Levels are ordered by rank (new members get the lowest), so two levels cannot share one."""
 

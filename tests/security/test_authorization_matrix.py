@@ -20,10 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
-
 from backend import clock
-from tests.payments.conftest import live, live_server, settings, wechat_buyer  # noqa: F401
 from tests.security import world as worlds
 from tests.security.probes import (
     Operation,
@@ -35,7 +32,6 @@ from tests.security.probes import (
     resolve,
     url,
 )
-from tests.store.conftest import shop, shopper  # noqa: F401
 from tests.store.conftest import snapshot as shop_snapshot
 
 STAFF_ROLES = ("staff", "owner")
@@ -268,11 +264,6 @@ class Matrix:
                     and self.client.get("/api/auth/me", headers=caller.headers).status_code == 401
                 ):
                     worlds.relogin(self.client, self.sandbox, caller)  # it logged itself out
-
-
-@pytest.fixture
-def world(client: Any, wechat_sandbox: Any, shop: Any, shopper: Any) -> worlds.World:  # noqa: F811
-    return worlds.build(client, wechat_sandbox, shop, shopper)
 
 
 def test_every_operation_as_every_role_and_every_object_as_everyone_else(app, client, wechat_sandbox, world):

@@ -19,3 +19,31 @@ def test_a_second_member_level_with_a_rank_in_use_is_a_conflict(client, make_use
     assert again.json["error"]["code"] == "level_rank_taken"
     assert again.json["error"]["details"] == {"rank": 2}
     assert [(lv.name, lv.rank) for lv in MemberLevel.select()] == [("金卡", 2)]
+
+
+def test_putting_an_unknown_customer_or_on_an_unknown_level_is_refused(client, make_user, login):
+    from backend.audit import AuditEntry
+    from store import catalog
+    from store.shop_models import MemberAccount, MemberLevel
+
+    staff = login(make_user("staff"))
+    level = MemberLevel.create(name="金卡", rank=2)
+    customer = catalog.create_customer("member", "王小姐")
+    audited = AuditEntry.select().count()
+
+    unknown_customer = client.patch(
+        f"/api/members/{customer.id + 1}", json={"level_id": level.id}, headers=staff
+    )
+    assert unknown_customer.status_code == 404, unknown_customer.json
+    assert unknown_customer.json["error"]["code"] == "unknown_customer"
+    unknown_level = client.patch(
+        f"/api/members/{customer.id}", json={"level_id": level.id + 1}, headers=staff
+    )
+    assert unknown_level.status_code == 422, unknown_level.json
+    assert unknown_level.json["error"]["code"] == "unknown_level"
+    assert MemberAccount.select().count() == 0
+    assert AuditEntry.select().count() == audited
+
+    placed = client.patch(f"/api/members/{customer.id}", json={"level_id": level.id}, headers=staff)
+    assert placed.status_code == 200, placed.json
+    assert placed.json == {"customer_id": customer.id, "level_id": level.id, "points": 0}
