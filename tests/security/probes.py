@@ -72,6 +72,15 @@ def body_schema(spec: dict[str, Any], op: Operation) -> dict[str, Any] | None:
     return resolve(spec, content["application/json"]["schema"])
 
 
+def required_query(op: Operation) -> dict[str, dict[str, Any]]:
+    """The query parameters an operation cannot do without, with their schemas."""
+    return {
+        p["name"]: p.get("schema", {})
+        for p in op.doc.get("parameters", [])
+        if p["in"] == "query" and p.get("required")
+    }
+
+
 def body_fields(spec: dict[str, Any], schema: dict[str, Any]) -> set[str]:
     """Every property name anywhere in a request schema (nested lines included)."""
     schema = resolve(spec, schema)

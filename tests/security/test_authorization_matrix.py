@@ -29,6 +29,7 @@ from tests.security.probes import (
     example,
     openapi_path,
     operations,
+    required_query,
     resolve,
     url,
 )
@@ -101,7 +102,7 @@ class Matrix:
     ) -> dict[str, Any]:
         """A value for every path parameter and body field the world knows: the caller's own object
         where they have one, else someone's; `fixed` wins."""
-        names = set(op.path_params)
+        names = set(op.path_params) | set(required_query(op))
         schema = body_schema(self.spec, op)
         if schema is not None:
             names |= body_fields(self.spec, schema)
@@ -118,6 +119,12 @@ class Matrix:
         headers = {**caller.headers, "Idempotency-Key": f"matrix-{self.counts.total()}"}
         schema = body_schema(self.spec, op)
         kwargs: dict[str, Any] = {"headers": headers}
+        query = required_query(op)
+        if query:
+            kwargs["query_string"] = {
+                name: values[name] if name in values else example(self.spec, sub, {})
+                for name, sub in query.items()
+            }
         if schema is not None:
             fill = {k: v for k, v in values.items() if k not in op.path_params}
             fill.setdefault("quantity", 1)

@@ -31,6 +31,7 @@ OWNED = {
     "session_id": "session",
     "customer_id": "customer",
     "line_id": "order_line",
+    "price_list_id": "price_list",  # a list for one customer is theirs; a grade's or channel's is shared
 }
 PER_LOGIN = {"session"}
 
@@ -62,6 +63,8 @@ KIND_OF_SCHEMA = {
     "PointsEntryOut": "points_entry",
     "StoredValueEntryOut": "stored_value_entry",
     "ShareLinkOut": "share_link",
+    "PriceListOut": "price_list",
+    "PriceListDetailOut": "price_list",
 }
 
 
@@ -253,6 +256,18 @@ def _login_user(client: Any, sandbox: Any, role: str, name: str) -> Principal:
     return me
 
 
+def _own_price_list(shop: Any, me: Principal) -> None:
+    from store.distribution import price_lists
+
+    created = price_lists.create_price_list(
+        f"{me.marker} 专属价",
+        "customer",
+        customer_id=me.customer_id,
+        items=[{"sku_id": shop.sku.id, "price_fen": 1100}],
+    )
+    me.owns["price_list"] = [created.id]
+
+
 def build(client: Any, sandbox: Any, shop: Any, shopper: Any) -> World:
     """Everyone, and everything they own. `shop` and `shopper` are tests.store.conftest's fixtures."""
     from backend import clock
@@ -284,6 +299,8 @@ def build(client: Any, sandbox: Any, shop: Any, shopper: Any) -> World:
         principals.append(me)
     for name in ("distributor_a", "distributor_b"):
         principals.append(_distributor(client, sandbox, shop, name, f"{name}-{uuid.uuid4().hex[:8]}"))
+    for me in principals[1:]:
+        _own_price_list(shop, me)
     principals.append(_login_user(client, sandbox, "staff", "staff"))
     principals.append(_login_user(client, sandbox, "owner", "owner"))
     return World(principals, shop, coupon.id)
