@@ -24,16 +24,21 @@ blp = Blueprint("shop_admin", __name__, url_prefix="/api", description="商城�
 FEN = ma.validate.Range(min=0, max=10**12)
 
 
+# A display order or a level's rank is a 32-bit column: a larger number is a 422, not a database
+# overflow (PostgreSQL refuses it, as a 500 it would be).
+INT32 = ma.validate.Range(min=-(2**31), max=2**31 - 1)
+
+
 class CategoryIn(ma.Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
     parent_id = ma.fields.Integer(load_default=None, strict=True)
-    sort = ma.fields.Integer(load_default=0, strict=True)
+    sort = ma.fields.Integer(load_default=0, strict=True, validate=INT32)
 
 
 class CategoryPatch(ma.Schema):
     name = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
     parent_id = ma.fields.Integer(allow_none=True, strict=True)
-    sort = ma.fields.Integer(strict=True)
+    sort = ma.fields.Integer(strict=True, validate=INT32)
     active = ma.fields.Boolean()
 
 
@@ -56,7 +61,7 @@ class SkuPatch(ma.Schema):
 
 class LevelIn(ma.Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=32))
-    rank = ma.fields.Integer(required=True, strict=True)
+    rank = ma.fields.Integer(required=True, strict=True, validate=INT32)
     points_per_yuan = ma.fields.Integer(
         load_default=1, strict=True, validate=ma.validate.Range(min=0, max=100)
     )

@@ -47,3 +47,31 @@ def test_putting_an_unknown_customer_or_on_an_unknown_level_is_refused(client, m
     placed = client.patch(f"/api/members/{customer.id}", json={"level_id": level.id}, headers=staff)
     assert placed.status_code == 200, placed.json
     assert placed.json == {"customer_id": customer.id, "level_id": level.id, "points": 0}
+
+
+def test_a_display_order_or_rank_beyond_32_bits_is_a_422(client, make_user, login):
+    from backend.kernel.models import Category
+    from store.shop_models import MemberLevel
+
+    staff = login(make_user("staff"))
+    big = 2**31
+    category = client.post(
+        "/api/categories", json={"name": "酒水", "sort": big}, headers={**staff, "Idempotency-Key": "c1"}
+    )
+    assert category.status_code == 422, category.json
+    assert category.json["error"]["details"]["fields"]["json"] == {
+        "sort": ["Must be greater than or equal to -2147483648 and less than or equal to 2147483647."]
+    }
+    level = client.post(
+        "/api/member-levels",
+        json={"name": "金卡", "rank": -big - 1},
+        headers={**staff, "Idempotency-Key": "l1"},
+    )
+    assert level.status_code == 422, level.json
+    assert list(level.json["error"]["details"]["fields"]["json"]) == ["rank"]
+    assert (Category.select().count(), MemberLevel.select().count()) == (0, 0)
+    largest = client.post(
+        "/api/categories", json={"name": "酒水", "sort": big - 1}, headers={**staff, "Idempotency-Key": "c2"}
+    )
+    assert largest.status_code == 201, largest.json
+    assert largest.json["sort"] == big - 1
