@@ -72,6 +72,7 @@ class RoleTokens:
         return True
 
 
+@pytest.mark.timeout(FUZZ_SECONDS + 300)  # the budget, plus building the world and tearing down
 def test_generated_requests_get_no_server_error_and_answers_match_the_document(
     client, live, wechat_sandbox, world, db_kind
 ):
