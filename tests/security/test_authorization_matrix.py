@@ -112,6 +112,8 @@ class Matrix:
                 values[name] = self.own_or_any(worlds.OWNED[name], caller)
             elif self.catalog_value(name) is not None:
                 values[name] = self.catalog_value(name)
+        for name in op.path_params:
+            values.setdefault(name, 1)  # something only staff reach (the declarations check says so)
         return {**values, **(fixed or {})}
 
     def call(self, op: Operation, caller: worlds.Principal, fixed: dict[str, Any] | None = None) -> Any:
