@@ -293,9 +293,8 @@ def demo_command(host: str, port: int, instance: str) -> None:
 @click.option("--burst", is_flag=True, help="drain the queue and exit")
 def worker(burst: bool) -> None:
     """Run an rq worker with the scheduler and the periodic jobs (needs YECAI_REDIS_URL)."""
-    from rq import SimpleWorker
-
     from backend.jobs import dispatch
+    from backend.jobs.rq_worker import Worker
     from backend.jobs.schedule import RqPeriodicEnqueuer
     from backend.jobs.worker_children import die_with_this_process
     from backend.wiring import PERIODIC
@@ -305,8 +304,7 @@ def worker(burst: bool) -> None:
         raise click.ClickException("YECAI_REDIS_URL is not set: without Redis, jobs run inside `yecai serve`")
     _database(settings)
     queue = dispatch.rq_queue()
-    # SimpleWorker runs jobs in this process: no fork, so pooled database connections stay valid.
-    rq_worker = SimpleWorker([queue], connection=dispatch.redis_connection(), serializer=queue.serializer)
+    rq_worker = Worker([queue], connection=dispatch.redis_connection(), serializer=queue.serializer)
     die_with_this_process()  # rq's scheduler child must not outlive a worker killed with -9
     enqueuer = RqPeriodicEnqueuer(PERIODIC)
     if not burst:

@@ -108,6 +108,13 @@ def make_database(url: str, pool_size: int = 20) -> peewee.Database:
     raise ValueError(f"unsupported database URL scheme: {parsed.scheme!r}")
 
 
+def release_connection() -> None:
+    """Hand this thread's connection back (to the pool, on PostgreSQL) after a unit of work: a request,
+    a job. The next use takes one from the pool, which drops a connection that died meanwhile."""
+    if not db.is_closed():
+        db.close()
+
+
 def bind(database: peewee.Database) -> None:
     db.initialize(database)
 
