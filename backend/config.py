@@ -66,6 +66,9 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:8000"
     # Shop policies.
     order_auto_cancel_seconds: int = 30 * 60  # unpaid mini-program orders are cancelled after this
+    # Other channels' unpaid orders, "channel=seconds,..." (e.g. "distributor=86400,counter=3600");
+    # a channel not named uses order_auto_cancel_seconds. See pending_expiry().
+    pending_order_expiry: str = ""
     order_auto_receive_days: int = 7  # shipped orders count as received after this
     # A WeChat payment that arrives for an order already cancelled: "refund" it, or "reserve_again"
     # (reopen the order if the stock is still there, else refund).
@@ -89,6 +92,10 @@ class Settings:
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith(("postgres://", "postgresql://"))
+
+    def pending_expiry(self) -> dict[str, int]:
+        """Seconds an unpaid order of each channel waits before the periodic job cancels it."""
+        return parse_pending_expiry(self.pending_order_expiry, self.order_auto_cancel_seconds)
 
     def with_overrides(self, **overrides: Any) -> Settings:
         return replace(self, **overrides)
@@ -122,6 +129,7 @@ _ENV = {
     "wechatpay_base": "YECAI_WECHATPAY_BASE",
     "public_base_url": "YECAI_PUBLIC_BASE_URL",
     "order_auto_cancel_seconds": "YECAI_ORDER_AUTO_CANCEL_SECONDS",
+    "pending_order_expiry": "YECAI_PENDING_ORDER_EXPIRY",
     "order_auto_receive_days": "YECAI_ORDER_AUTO_RECEIVE_DAYS",
     "late_payment_policy": "YECAI_LATE_PAYMENT_POLICY",
     "timezone": "YECAI_TIMEZONE",
@@ -153,6 +161,20 @@ def _coerce(name: str, raw: str) -> Any:
     if kind == "bool":
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     return raw
+
+
+def parse_pending_expiry(raw: str, default_seconds: int) -> dict[str, int]:
+    """ "distributor=86400,counter=3600" -> {"distributor": 86400, "counter": 3600, "*": default}.
+    Channel names are checked against the channels by the job that reads them."""
+    expiry = {"*": default_seconds}
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        channel, _, seconds = (x.strip() for x in part.partition("="))
+        if not channel.isidentifier() or not seconds.isdigit() or int(seconds) < 60:
+            raise ConfigError(
+                f"YECAI_PENDING_ORDER_EXPIRY: {part!r} must be channel=seconds, at least 60 seconds"
+            )
+        expiry[channel] = int(seconds)
+    return expiry
 
 
 def _read_pem(value: str) -> str:
@@ -190,6 +212,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: Any) -> Se
             clock.zone_named(values["timezone"])
         except ValueError as exc:
             raise ConfigError(f"YECAI_TIMEZONE: {exc}") from None
+    parse_pending_expiry(values.get("pending_order_expiry", ""), 1)  # refuse a bad value at start
     for key in ("wechatpay_private_key", "wechatpay_public_key"):
         if key in values:
             values[key] = _read_pem(values[key])

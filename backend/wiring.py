@@ -111,7 +111,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("payments.settle_pending", 60, payments_jobs.settle_pending),
     # Reconcile yesterday's WeChat trade bill once it is published (a no-op once done).
     Periodic("payments.reconcile", 3600, reconciliation.reconcile_yesterday),
-    # Cancel mini-program orders left unpaid too long (stock released, WeChat transaction closed).
+    # Cancel orders of every channel left unpaid past their channel's time (stock released, WeChat closed).
     Periodic("store.auto_cancel", 60, auto_cancel.cancel_unpaid),
     # Orders shipped N days ago and never confirmed by the customer are received.
     Periodic("store.auto_receive", 3600, fulfilment.auto_receive),

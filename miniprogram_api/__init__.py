@@ -15,6 +15,7 @@ from miniprogram_api import (
     counter,
     credit,
     dashboard,
+    distributor,
     health,
     home,
     orders,
@@ -47,6 +48,7 @@ BLUEPRINTS = (
     counter.blp,
     collections_list.blp,
     bad_debt.blp,
+    distributor.blp,
 )
 
 

@@ -247,13 +247,38 @@ def start_jsapi_invoice_checkout(invoice_id: int, user_id: int) -> JsapiCheckout
     On success the money is collected against that invoice (Dr 1012 / Cr 1122); if the invoice was
     settled another way meanwhile, the payment is held and refunded like any late payment.
     """
+    _own_invoice(invoice_id, user_id)
+    openid = _payer_openid(user_id)
+    return prepay_jsapi(_record_for_invoice(invoice_id, "wechat_jsapi", openid, user_id).id)
+
+
+def start_native_invoice_checkout(invoice_id: int, user_id: int) -> PaymentRecord:
+    """The same, outside WeChat's browser: a NATIVE code_url the distributor scans with WeChat."""
+    _own_invoice(invoice_id, user_id)
+    record = _record_for_invoice(invoice_id, "wechat_native", None, user_id)
+    return _native_code(record)
+
+
+def start_native_own_order(order_id: int, user_id: int) -> PaymentRecord:
+    """A customer's or distributor's own pending order, paid by scanning a NATIVE QR (a browser
+    outside WeChat); another customer's order is a 404."""
+    order = customer_order(order_id, user_id)
+    return _native_code(_record_for_order(order.id, "wechat_native", None, user_id))
+
+
+def _own_invoice(invoice_id: int, user_id: int) -> None:
     from backend.receivables.models import Invoice
 
     customer = Customer.get_or_none(Customer.user == user_id)
     invoice = Invoice.get_or_none(Invoice.id == invoice_id)
     if invoice is None or customer is None or invoice.customer_id != customer.id:
         raise InvoiceNotFound(details={"invoice_id": invoice_id})
-    openid = _payer_openid(user_id)
+
+
+def _record_for_invoice(invoice_id: int, method: str, openid: str | None, user_id: int) -> PaymentRecord:
+    """Reuse the open record of this invoice, method and payer for its open amount, or write one."""
+    from backend.receivables.models import Invoice
+
     with transaction():
         invoice = locked(Invoice.select().where(Invoice.id == invoice_id)).first()
         if invoice.open_fen <= 0:
@@ -264,7 +289,12 @@ def start_jsapi_invoice_checkout(invoice_id: int, user_id: int) -> JsapiCheckout
                 (PaymentRecord.invoice == invoice.id)
                 & (PaymentRecord.status.in_(OPEN_STATUSES))
                 & (PaymentRecord.amount_fen == invoice.open_fen)
-                & (PaymentRecord.payer_openid == openid)
+                & (PaymentRecord.method == method)
+                & (
+                    PaymentRecord.payer_openid.is_null()
+                    if openid is None
+                    else PaymentRecord.payer_openid == openid
+                )
             )
             .order_by(PaymentRecord.id.desc())
             .first()
@@ -272,7 +302,7 @@ def start_jsapi_invoice_checkout(invoice_id: int, user_id: int) -> JsapiCheckout
         if record is None:
             record_id = PaymentRecord.insert(
                 out_trade_no=f"YI{invoice.id}T{secrets.token_hex(8)}"[:32],
-                method="wechat_jsapi",
+                method=method,
                 invoice=invoice.id,
                 customer=invoice.customer_id,
                 amount_fen=invoice.open_fen,
@@ -281,7 +311,7 @@ def start_jsapi_invoice_checkout(invoice_id: int, user_id: int) -> JsapiCheckout
                 created_by=user_id,
             ).execute()
             record = PaymentRecord.get_by_id(record_id)
-    return prepay_jsapi(record.id)
+        return record
 
 
 def start_native_collection(order_id: int, staff_id: int) -> PaymentRecord:
@@ -289,12 +319,16 @@ def start_native_collection(order_id: int, staff_id: int) -> PaymentRecord:
     order = Order.get_or_none(Order.id == order_id)
     if order is None:
         raise OrderNotFound(details={"order_id": order_id})
-    record = _record_for_order(order.id, "wechat_native", None, staff_id)
+    return _native_code(_record_for_order(order.id, "wechat_native", None, staff_id))
+
+
+def _native_code(record: PaymentRecord) -> PaymentRecord:
+    """Ask WeChat for the record's NATIVE code_url (once; a retry reuses it), outside any transaction."""
     if record.code_url is None:
         status, body = _call(
             record,
             wechat.client().pay,
-            description=description(order),
+            description=_description(record),
             out_trade_no=record.out_trade_no,
             amount={"total": record.amount_fen, "currency": "CNY"},
             pay_type=WeChatPayType.NATIVE,

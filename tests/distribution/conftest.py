@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.payments.conftest import live, live_server, settings  # noqa: F401
+
 
 @dataclass
 class Trade:
