@@ -15,9 +15,10 @@ from backend.auth.models import User
 from backend.db import transaction
 from payments import demo as payments_demo
 from store import demo as store_demo
+from store.distribution import demo_data as distribution_demo
 
 # Each domain that has demo data adds its seeder here; called in order with no arguments.
-SEEDERS = (store_demo.seed, payments_demo.seed)
+SEEDERS = (store_demo.seed, payments_demo.seed, distribution_demo.seed)
 
 DEMO_ACCOUNTS = (
     ("owner", "owner", "老板 Owner", "13800000001"),

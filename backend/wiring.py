@@ -50,6 +50,7 @@ from payments import models as payments_models
 from store import checks as store_checks
 from store import credit_orders, fulfilment, members, notify, shop_models
 from store import jobs as store_jobs
+from store.distribution import campaigns as distribution_campaigns
 from store.distribution import checks as distribution_checks
 from store.distribution import models as distribution_models
 
@@ -80,6 +81,7 @@ REGISTERING_MODULES = (
     # Selling to distributors: grades, price lists, trade terms, favourites.
     distribution_models,
     distribution_checks,
+    distribution_campaigns,
     # Approvals the owner decides, and credit control (profiles, the credit check).
     approvals_models,
     approvals_checks,

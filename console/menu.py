@@ -57,6 +57,10 @@ PAGES: tuple[Page, ...] = (
     Page("owner", "shifts", "交班记录 Handovers", icon="records-o"),
     Page("owner", "credit", "信用总览 Credit overview", icon="warning-o"),
     # dist/
+    Page("dist", "catalog", "订货 Order stock", icon="shop-o"),
+    Page("dist", "cart", "订货车 Cart", icon="cart-o"),
+    Page("dist", "orders", "我的订单 My orders (再来一单 reorder)", icon="orders-o"),
+    Page("dist", "account", "账户与账单 Account & invoices", icon="balance-o"),
 )
 
 

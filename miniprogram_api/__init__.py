@@ -10,6 +10,7 @@ from miniprogram_api import (
     approvals,
     auth,
     bad_debt,
+    campaigns,
     catalog,
     collections_list,
     counter,
@@ -49,6 +50,7 @@ BLUEPRINTS = (
     collections_list.blp,
     bad_debt.blp,
     distributor.blp,
+    campaigns.blp,
 )
 
 

@@ -8,6 +8,7 @@ Everything a distributor reaches is their own: another's order, invoice or payme
 
 from __future__ import annotations
 
+import base64
 import io
 from typing import Any
 
@@ -295,17 +296,30 @@ def place(data: dict[str, Any]) -> Any:
 # ---------------------------------------------------------------- paying by QR outside WeChat
 
 
+class QrOut(NativeOut):
+    qr_data_url = ma.fields.String(
+        metadata={"description": "the QR as a data: URL, for an <img> on the page"}
+    )
+
+
+def _png(code_url: str) -> bytes:
+    out = io.BytesIO()
+    qrcode.make(code_url).save(out)
+    return out.getvalue()
+
+
 def _native(record: PaymentRecord) -> dict[str, Any]:
     return {
         "payment": record,
         "code_url": record.code_url,
         "qr_png_url": url_for("distributor.my_payment_qr", payment_id=record.id),
+        "qr_data_url": "data:image/png;base64," + base64.b64encode(_png(str(record.code_url))).decode(),
     }
 
 
 @blp.route("/my/orders/<int:order_id>/wechat-qr", methods=["POST"])
 @access("distributor", "customer")
-@blp.response(200, NativeOut)
+@blp.response(200, QrOut)
 def order_qr(order_id: int) -> Any:
     """扫码付款 A WeChat QR (NATIVE) for your own pending order, to scan with WeChat's 扫一扫."""
     return _native(payments.start_native_own_order(order_id, current_user().id))
@@ -313,7 +327,7 @@ def order_qr(order_id: int) -> Any:
 
 @blp.route("/my/invoices/<int:invoice_id>/wechat-qr", methods=["POST"])
 @access("distributor", "customer")
-@blp.response(200, NativeOut)
+@blp.response(200, QrOut)
 def invoice_qr(invoice_id: int) -> Any:
     """扫码付账单 A WeChat QR (NATIVE) for what is open on your own invoice."""
     return _native(payments.start_native_invoice_checkout(invoice_id, current_user().id))
@@ -327,7 +341,4 @@ def my_payment_qr(payment_id: int) -> Response:
     record = PaymentRecord.get_or_none(PaymentRecord.id == payment_id)
     if record is None or not record.code_url or record.customer_id != _me().id:
         raise PaymentNotFound(details={"payment_id": payment_id})
-    image = qrcode.make(record.code_url)
-    out = io.BytesIO()
-    image.save(out)
-    return Response(out.getvalue(), mimetype="image/png")
+    return Response(_png(str(record.code_url)), mimetype="image/png")

@@ -25,7 +25,11 @@ from store.shop_models import MessageLog, Shipment
 log = logging.getLogger("yecai.store")
 
 NOT_SUBSCRIBED = 43101
-DEFAULT_TEMPLATES = {"order_shipped": "TPL_ORDER_SHIPPED", "refund_done": "TPL_REFUND_DONE"}
+DEFAULT_TEMPLATES = {
+    "order_shipped": "TPL_ORDER_SHIPPED",
+    "refund_done": "TPL_REFUND_DONE",
+    "campaign": "TPL_CAMPAIGN",
+}
 
 
 def template_id(kind: str) -> str:

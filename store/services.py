@@ -33,6 +33,7 @@ from backend.receivables import services as receivables
 from backend.receivables.errors import PaymentReferenceReused, UnknownCustomer
 from backend.receivables.models import Payment
 from store import benefits, catalog, pricing
+from store.distribution import campaigns
 from store.errors import (
     AmountMismatch,
     AmountTooLarge,
@@ -229,6 +230,7 @@ def _create_order(
         len(rows),
     )
     order.written_lines = lines
+    campaigns.take_for_order(order.id, lines)  # limited campaign stock, decided in this transaction
     return order, lines, [Want(r["sku"], warehouse.id, r["quantity"]) for r in rows]
 
 
@@ -475,6 +477,7 @@ def cancel_order(order_id: int, *, actor_id: int | None = None) -> Order:
             )
         inventory.release(_wants(order), order_id=order.id, reference=f"order:{order.id}")
         benefits.on_cancelled(order)  # redeemed points and the coupon come back
+        campaigns.give_back(order.id)  # campaign units it took go back to the quota
         enqueue("order.cancelled", {"order_id": order.id}, dedupe_key=f"order.cancelled:{order.id}")
         audit.record(
             actor_id,

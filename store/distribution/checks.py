@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from peewee import fn
+
 from backend.checks import invariant
 from backend.kernel.models import OrderLine
-from store.distribution.models import PriceList, PriceListItem
+from store.distribution.models import CampaignStock, CampaignTake, PriceList, PriceListItem
 from store.pricing import RULES
 
 
@@ -59,3 +61,19 @@ def known_price_rules() -> list[str]:
         OrderLine.price_rule.is_null(False) & OrderLine.price_rule.not_in(list(RULES))
     )
     return [f"order line {line.id}: unknown price rule {line.price_rule!r}" for line in query]
+
+
+@invariant("campaigns: each SKU's taken campaign stock equals its ledger of takes, within the quota")
+def campaign_stock_matches_takes() -> list[str]:
+    sums = {
+        row.stock_id: int(row.total)
+        for row in CampaignTake.select(
+            CampaignTake.stock, fn.SUM(CampaignTake.quantity).alias("total")
+        ).group_by(CampaignTake.stock)
+    }
+    return [
+        f"campaign stock {s.id} (campaign {s.campaign_id}, SKU {s.sku_id}): taken {s.taken} but the takes "
+        f"sum to {sums.get(s.id, 0)} (quota {s.quota})"
+        for s in CampaignStock.select().order_by(CampaignStock.id)
+        if s.taken != sums.get(s.id, 0) or s.taken > s.quota
+    ]

@@ -82,3 +82,10 @@ class InvalidTradeTerms(DomainError):
     status = 422
     message_zh = "起订量或箱规无效"
     message_en = "The minimum order quantity or case size is not valid"
+
+
+class CampaignSoldOut(DomainError):
+    code = "campaign_sold_out"
+    status = 409
+    message_zh = "活动库存不足"
+    message_en = "Not enough campaign stock left"

@@ -96,3 +96,70 @@ class Favourite(BaseModel):
     class Meta:
         table_name = "favourite"
         indexes = ((("customer", "sku"), True),)
+
+
+class Campaign(BaseModel):
+    """A promotion to chosen grades: a price list per grade (valid for the campaign's window), limited
+    stock per SKU, a policy document, and a subscribe message pushed to every distributor reached."""
+
+    name = pw.CharField(max_length=64)
+    policy = pw.TextField(default="")  # the policy document (活动政策), shown with the campaign
+    valid_from = pw.DateTimeField(null=True)
+    valid_to = pw.DateTimeField(null=True)
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "campaign"
+
+
+class CampaignGrade(BaseModel):
+    campaign = pw.ForeignKeyField(Campaign, backref="grades", on_delete="CASCADE")
+    grade = pw.ForeignKeyField(CustomerGrade, on_delete="RESTRICT")
+    price_list = pw.ForeignKeyField(PriceList, unique=True, on_delete="RESTRICT")
+
+    class Meta:
+        table_name = "campaign_grade"
+        indexes = ((("campaign", "grade"), True),)
+
+
+class CampaignStock(BaseModel):
+    """Units of a SKU sold at the campaign's price: `taken` (a cache of CampaignTake) never passes
+    `quota`, decided by a conditional UPDATE so the last units go to exactly one buyer."""
+
+    campaign = pw.ForeignKeyField(Campaign, backref="stock", on_delete="CASCADE")
+    sku = pw.ForeignKeyField(Sku, on_delete="RESTRICT")
+    quota = pw.IntegerField()
+    taken = pw.IntegerField(default=0)
+
+    class Meta:
+        table_name = "campaign_stock"
+        indexes = ((("campaign", "sku"), True),)
+        constraints = [pw.Check("quota >= 0"), pw.Check("taken >= 0 AND taken <= quota")]
+
+
+class CampaignTake(BaseModel):
+    """Append-only: units of campaign stock an order took (negative: given back when it was cancelled)."""
+
+    stock = pw.ForeignKeyField(CampaignStock, on_delete="CASCADE")
+    order_id = pw.IntegerField(index=True)
+    quantity = pw.IntegerField()
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "campaign_take"
+        constraints = [pw.Check("quantity <> 0")]
+
+
+class CampaignRecipient(BaseModel):
+    """Who the campaign reached: queued, then sent | no_grant (they hold no subscription for the
+    template) | no_wechat; `opened_at` when they opened the campaign page."""
+
+    campaign = pw.ForeignKeyField(Campaign, backref="recipients", on_delete="CASCADE")
+    customer = pw.ForeignKeyField(Customer, on_delete="CASCADE")
+    status = pw.CharField(max_length=12, default="queued")
+    sent_at = pw.DateTimeField(null=True)
+    opened_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "campaign_recipient"
+        indexes = ((("campaign", "customer"), True),)

@@ -1,0 +1,86 @@
+"""The distributor portal in a real browser: a distributor reorders a past order at their own price,
+places it on account, and pays an open invoice by scanning the WeChat QR (the sandbox pays it)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import expect
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def _keep(path: Path, name: str) -> None:
+    DOCS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, DOCS / name)
+
+
+def test_a_distributor_reorders_and_pays_an_invoice(
+    page: Any, make_user: Any, console_login: Any, screenshot: Any, wechat_sandbox: Any
+) -> None:
+    from backend.inventory.services import receive_purchase
+    from backend.kernel.models import Order
+    from backend.receivables.models import Invoice
+    from payments.models import PaymentRecord
+    from store import catalog
+    from store import services as sales
+    from store.distribution import ordering
+    from store.distribution import price_lists as pl
+
+    warehouse = catalog.create_warehouse("MAIN", "主仓")
+    wine = catalog.create_product("智利干红")
+    red = catalog.create_sku(wine.id, name="750ml", price_fen=10000, distributor_price_fen=8000)
+    receive_purchase(red.id, warehouse.id, 120, 5000, reference="PO-1")
+    ordering.set_trade_terms(red.id, 6, 6)
+    grade = pl.create_grade("一级经销商")
+    pl.create_price_list(
+        "一级价",
+        "grade",
+        grade_id=grade.id,
+        items=[
+            {"sku_id": red.id, "price_fen": 7500},
+            {"sku_id": red.id, "min_quantity": 12, "price_fen": 7200},
+        ],
+    )
+    user = make_user("distributor", display_name="华东酒行")
+    me = catalog.create_customer(
+        "distributor", "华东酒行", user_id=user.id, credit_limit_fen=10**7, payment_terms_days=30
+    )
+    pl.set_grade(me.id, grade.id)
+    past = sales.sell_on_account(me.id, [(red.id, 12)], channel="distributor", placed_by=user.id)
+    assert past.total_fen == 86400
+
+    console_login(user, next_path="/m/dist/catalog")
+    card = page.locator(".van-card").first
+    expect(card).to_contain_text("75.00")  # the grade's price for the minimum order (one case of 6)
+    expect(card).to_contain_text("主仓 108")  # 120 on hand, 12 reserved by the past order
+    _keep(screenshot("dist-catalog"), "dist-catalog.png")
+
+    page.goto("/m/dist/orders")
+    expect(page.get_by_text(f"订单 Order #{past.id}")).to_be_visible()
+    page.get_by_role("button", name="再来一单 Reorder").click()
+    page.wait_for_url(re.compile(r"/m/dist/cart$"))
+    expect(page.locator(".van-submit-bar")).to_contain_text("864.00")
+    _keep(screenshot("dist-cart"), "dist-cart.png")
+    page.get_by_role("button", name="提交订单 Place order").click()
+    page.wait_for_url(re.compile(r"/m/dist/orders\?placed=\d+$"))
+    again = Order.select().where(Order.customer == me.id).order_by(Order.id.desc()).first()
+    assert (again.id != past.id, again.status, again.total_fen) == (True, "on_account", 86400)
+
+    page.goto("/m/dist/account")
+    expect(page.get_by_text("¥1,728.00")).to_be_visible()  # two orders of 864 yuan owed
+    first_invoice = Invoice.get(Invoice.order == past.id)
+    page.get_by_role("button", name="微信支付 Pay with WeChat").first.click()
+    expect(page.locator("#qr-state")).to_have_text("等待付款 Waiting for payment")
+    record = PaymentRecord.get(PaymentRecord.invoice == first_invoice.id)
+    assert (record.method, record.amount_fen) == ("wechat_native", 86400)
+    _keep(screenshot("dist-pay-invoice"), "dist-pay-invoice.png")
+
+    wechat_sandbox.scan_and_pay(record.code_url, wechat_sandbox.login_code().openid)
+    wechat_sandbox.deliver_due()
+    expect(page.locator("#qr-state")).to_have_text("已支付 Paid")
+    assert Invoice.get_by_id(first_invoice.id).open_fen == 0
+    assert catalog.customer_of_user(user.id).balance_fen == 86400
