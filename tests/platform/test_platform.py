@@ -109,8 +109,17 @@ def test_demo_data_loads_once_and_checks_clean(app, settings):
     distributor = Customer.get(Customer.kind == "distributor")
     assert distributor.balance_fen == 275_800 - 50_000
     assert sorted(o.total_fen for o in Order.select()) == [6 * 450 + 2 * 200, 275_800]
-    on_hand = {s.barcode: StockLevel.get(StockLevel.sku == s.id).on_hand for s in Sku.select()}
-    assert on_hand == {"6901035603850": 474, "6901035603867": 30, "6921168509256": 598, "6901382000010": 22}
+    shop = {"6901035603850": 474, "6901035603867": 30, "6921168509256": 598, "6901382000010": 22}
+    on_hand = {
+        s.barcode: StockLevel.get(StockLevel.sku == s.id).on_hand
+        for s in Sku.select().where(Sku.barcode.in_(list(shop)))
+    }
+    assert on_hand == shop
+    # The importer's catalogue beside it: 300 wine SKUs, 500 distributors in grades (and the demo's own).
+    assert (Sku.select().count(), Customer.select().where(Customer.kind == "distributor").count()) == (
+        304,
+        501,
+    )
     # The counter sale took its cash through the one offline path: a payment record, rung up by staff.
     from payments.models import PaymentRecord
 

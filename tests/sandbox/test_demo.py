@@ -86,7 +86,7 @@ def serving(instance: Path, port: int = 0) -> Iterator[Running]:
 
 
 def _sku_id(run: Running, token: str, barcode: str) -> int:
-    products = run.call("GET", "/api/shop/products", token).json()["items"]
+    products = run.call("GET", "/api/shop/products", token, params={"q": barcode}).json()["items"]
     return next(s["id"] for p in products for s in p["skus"] if s["barcode"] == barcode)
 
 
