@@ -46,6 +46,9 @@ NOT_OWNED = {
     "payment_id",
     "refund_id",
     "bill_date",
+    # A campaign is addressed to customer grades, not to one person; campaigns.visible_to() refuses a
+    # distributor outside its grades (tests/distribution/test_campaigns.py).
+    "campaign_id",
 }
 
 # Response objects (OpenAPI component names) that are one of a person's objects: a list that shows
