@@ -4,8 +4,8 @@ state changes are conditional on the state they start from.
 - order.cancelled (outbox, written by the spine's cancel): close the order's open WeChat transactions;
 - payments.close_wechat_order (outbox, an expired checkout): close one WeChat transaction;
 - payments.request_refund (outbox): ask WeChat for a refund;
-- settle_pending (periodic, schedule.py): the active query for payments whose notification never
-  came and refunds still processing.
+- settle_pending (periodic, schedule.py): the active query for payments and stored-value top-ups
+  whose notification never came, and refunds still processing.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 from backend import clock
 from backend.db import transaction
 from backend.jobs.registry import REMOTE_DEDUPES, job
-from payments import wechat
-from payments.models import OPEN_STATUSES, WECHAT_METHODS, PaymentRecord, RefundRecord
+from payments import topups, wechat
+from payments.models import OPEN_STATUSES, WECHAT_METHODS, PaymentRecord, RefundRecord, TopUp
 from payments.refunds import send_refund, sync_refund
 from payments.services import PREPAY_TTL_SECONDS, apply_success, mark_ended
 
@@ -108,7 +108,7 @@ def request_refund_job(payload: dict[str, Any]) -> None:
 
 
 def settle_pending() -> dict[str, int]:
-    """Periodic: settle payments whose notification never came, and refunds still processing."""
+    """Periodic: settle payments and top-ups whose notification never came, and refunds still processing."""
     before = clock.now() - dt.timedelta(seconds=QUERY_AFTER_SECONDS)
     payments = [
         r.id
@@ -128,6 +128,13 @@ def settle_pending() -> dict[str, int]:
         .order_by(RefundRecord.id)
         .limit(BATCH)
     ]
+    top_ups = [
+        t.id
+        for t in TopUp.select(TopUp.id)
+        .where((TopUp.status == "pending") & (TopUp.created_at <= before))
+        .order_by(TopUp.id)
+        .limit(BATCH)
+    ]
     abandoned_before = clock.now() - dt.timedelta(seconds=PREPAY_TTL_SECONDS)
     settled = 0
     for record_id in payments:
@@ -144,4 +151,9 @@ def settle_pending() -> dict[str, int]:
             settled += sync_refund(refund_id) != "processing"
         except Exception:
             log.exception("querying refund %s failed", refund_id)
-    return {"payments": len(payments), "refunds": len(refunds), "settled": settled}
+    for top_up_id in top_ups:
+        try:
+            settled += topups.sync_top_up(top_up_id) in ("SUCCESS", "CLOSED", "PAYERROR", "REVOKED")
+        except Exception:
+            log.exception("querying top-up %s failed", top_up_id)
+    return {"payments": len(payments), "refunds": len(refunds), "top_ups": len(top_ups), "settled": settled}

@@ -9,6 +9,7 @@ a prepayment, Dr 1012 WeChat clearing / Cr 2203 预收账款.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,7 @@ from backend.ledger.services import Cr, Dr, post_entry
 from payments import wechat
 from payments.errors import NoWechatIdentity, PaymentGatewayError
 from payments.models import TopUp
-from payments.services import jsapi_params, merchant_problem, not_success
+from payments.services import PREPAY_TTL_SECONDS, jsapi_params, merchant_problem, not_success
 from store import members
 
 PREFIX = "TU"
@@ -107,3 +108,42 @@ def apply_success(resource: dict[str, Any]) -> str:
             source_id=record.id,
         )
         return "applied"
+
+
+def sync_top_up(top_up_id: int) -> str:
+    """The periodic query for a top-up whose notification never came (lost, or WeChat gave up): a
+    success is applied exactly as the notification would have been, so money WeChat took is always
+    credited. A top-up never paid is closed at WeChat once its prepay has expired, and here too.
+    Returns WeChat's trade_state."""
+    record = TopUp.get_or_none(TopUp.id == top_up_id)
+    if record is None or record.status != "pending":
+        return "missing" if record is None else str(record.status)
+    client = wechat.client()
+    status, body = wechat.answer(client.query(out_trade_no=record.out_trade_no))
+    if status == 404:
+        _close(record.id)  # never reached WeChat
+        return "ORDER_NOT_EXIST"
+    if status != 200:
+        raise RuntimeError(f"WeChat query of {record.out_trade_no} answered {status}: {body}")
+    trade_state = str(body.get("trade_state") or "")
+    if trade_state == "SUCCESS":
+        apply_success(body)
+    elif trade_state in ("CLOSED", "PAYERROR", "REVOKED"):
+        _close(record.id)
+    elif trade_state == "NOTPAY" and record.created_at <= clock.now() - dt.timedelta(
+        seconds=PREPAY_TTL_SECONDS
+    ):
+        closed, answer = wechat.answer(client.close(out_trade_no=record.out_trade_no))
+        if closed == 204 or answer.get("code") == "ORDER_NOT_EXIST":
+            _close(record.id)
+            trade_state = "CLOSED"
+        elif answer.get("code") == "ORDERPAID":  # paid in this very instant: the next query applies it
+            return "NOTPAY"
+        else:
+            raise RuntimeError(f"WeChat close of {record.out_trade_no} answered {closed}: {answer}")
+    return trade_state
+
+
+def _close(top_up_id: int) -> None:
+    with transaction():
+        TopUp.update(status="closed").where((TopUp.id == top_up_id) & (TopUp.status == "pending")).execute()

@@ -161,9 +161,14 @@ def test_an_abandoned_checkout_is_closed_and_a_new_one_starts_afresh(
     order_id = place(buyer, [(shop.sku.id, 1)])
     first, _ = _checkout(client, buyer, order_id)
     clock.advance(3600)
-    assert settle_pending() == {"payments": 1, "refunds": 0, "settled": 0}  # NOTPAY, still young
+    assert settle_pending() == {
+        "payments": 1,
+        "refunds": 0,
+        "top_ups": 0,
+        "settled": 0,
+    }  # NOTPAY, still young
     clock.advance(3500)
-    assert settle_pending() == {"payments": 1, "refunds": 0, "settled": 1}
+    assert settle_pending() == {"payments": 1, "refunds": 0, "top_ups": 0, "settled": 1}
     assert PaymentRecord.get(PaymentRecord.out_trade_no == first).status == "closed"
     assert sb.state.orders[first].trade_state == "CLOSED"
 
