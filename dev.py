@@ -112,6 +112,7 @@ def soak(args: list[str]) -> None:
         "YECAI_PROPERTY_EXAMPLES": str(options.examples),
         "YECAI_PROPERTY_SEED": str(seed),
         "YECAI_PROPERTY_STEPS": str(options.steps),
+        "YECAI_PROPERTY_PROGRESS": "500",
     }
     test = "tests/property/test_sale_sequences.py::test_sale_sequences_on_sqlite"
     run(BIN / "pytest", test, "-q", "-s", "-p", "no:cacheprovider", "--timeout=0", env=env)

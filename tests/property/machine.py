@@ -28,6 +28,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from backend import clock
 from backend.errors import DomainError
+from backend.money import round_half_up_div
 from tests.property.model import Level, Model, ModelOrder
 from tests.property.world import World
 
@@ -108,10 +109,20 @@ class SaleMachine(RuleBasedStateMachine):
             orders = fitting
         return data.draw(st.sampled_from(sorted(orders, key=lambda o: o.id)), label="order")
 
-    def _model_order(self, order: Any, items: dict[int, int], kind: str, status: str) -> ModelOrder:
-        assert order.total_fen == self.m.total(items, kind), "server prices differ from the price list"
+    def _model_order(
+        self, order: Any, items: dict[int, int], kind: str, status: str, discount: int = 0
+    ) -> ModelOrder:
+        expected = self.m.total(items, kind) - discount
+        assert order.total_fen == expected, "server prices differ from the price list"
         return ModelOrder(
-            order.id, order.channel, order.customer_id, dict(items), order.total_fen, status, order.created_at
+            order.id,
+            order.channel,
+            order.customer_id,
+            dict(items),
+            order.total_fen,
+            status,
+            order.created_at,
+            discount=discount,
         )
 
     def has_orders(self) -> bool:
@@ -120,16 +131,19 @@ class SaleMachine(RuleBasedStateMachine):
     def _orders_where(self, fit: Any) -> list[ModelOrder]:
         return [o for o in self.m.orders.values() if fit(o)] if self.model else []
 
+    # WeChat's transactions and refunds are listed in the order WeChat created them (never by their
+    # random numbers), so that a sequence replays the same choices when Hypothesis shrinks it.
+
     def _payable(self) -> list[str]:
         """WeChat transactions a payer could try to pay (a closed one is refused by WeChat)."""
-        return sorted(
+        return [
             no
             for no, o in self.world.sandbox.state.orders.items()
             if (o.prepay_id or o.code_url) and o.trade_state in ("NOTPAY", "CLOSED")
-        )
+        ]
 
     def _refunds_processing(self) -> list[str]:
-        return sorted(r for r, v in self.world.sandbox.state.refunds.items() if v.status == "PROCESSING")
+        return [r for r, v in self.world.sandbox.state.refunds.items() if v.status == "PROCESSING"]
 
     def _wechat_owes_something(self) -> bool:
         state = self.world.sandbox.state
@@ -137,7 +151,7 @@ class SaleMachine(RuleBasedStateMachine):
 
     def _notified_transactions(self) -> list[str]:
         """WeChat transactions WeChat notifies us about (payment codes answer at once instead)."""
-        return sorted(no for no, o in self.world.sandbox.state.orders.items() if o.notify_url)
+        return [no for no, o in self.world.sandbox.state.orders.items() if o.notify_url]
 
     def requests_waiting(self) -> bool:
         return bool(self.refund_requests)
@@ -154,27 +168,46 @@ class SaleMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ the mini-program
 
-    @rule(member=st.integers(0, 1), drawn=ITEMS, pay_with=st.sampled_from(["wechat", "stored_value"]))
-    def check_out_cart(self, member: int, drawn: dict[int, int], pay_with: str) -> None:
-        """A member checks out a cart, paying with WeChat (prepay after commit) or stored value."""
+    @rule(
+        member=st.integers(0, 1),
+        drawn=ITEMS,
+        pay_with=st.sampled_from(["wechat", "stored_value"]),
+        points_quarters=st.integers(0, 4),
+    )
+    def check_out_cart(self, member: int, drawn: dict[int, int], pay_with: str, points_quarters: int) -> None:
+        """A member checks out a cart, perhaps spending some of their points (1 point = 1 fen off),
+        paying with WeChat (prepay after commit) or stored value."""
         from payments import cart_checkout, services
-        from store import cart
+        from store import cart, members
+        from store.shop_models import MemberAccount
 
         customer_id, user_id, address_id, _ = self.shop.members[member]
         items = self._items(drawn)
-        total = self.m.total(items, "member")
+        account = MemberAccount.get_or_none(MemberAccount.customer == customer_id)
+        held = max(int(account.points), 0) if account else 0  # earned by earlier payments
+        points = held * points_quarters // 4
+        discount = points * members.FEN_PER_POINT
+        total = self.m.total(items, "member") - discount
         for sku_id, quantity in items.items():
             cart.add(customer_id, sku_id, quantity)
-        accepted = self.m.in_stock(items) and (
-            pay_with == "wechat" or self.m.stored_value[customer_id] >= total
+
+        def check_out() -> Any:
+            return cart_checkout.check_out_cart(
+                customer_id, user_id, address_id=address_id, points=points, pay_with=pay_with
+            )
+
+        accepted = (
+            self.m.in_stock(items)
+            and total > 0
+            and (pay_with == "wechat" or self.m.stored_value[customer_id] >= total)
         )
         if not accepted:
             with pytest.raises(DomainError):
-                cart_checkout.check_out_cart(customer_id, user_id, address_id=address_id, pay_with=pay_with)
+                check_out()
             cart.clear(customer_id)
             return
-        done = cart_checkout.check_out_cart(customer_id, user_id, address_id=address_id, pay_with=pay_with)
-        order = self._model_order(done.order, items, "member", "pending_payment")
+        done = check_out()
+        order = self._model_order(done.order, items, "member", "pending_payment", discount)
         self.m.placed(order)
         if done.payment is None:
             self.m.paid(order, "stored_value")
@@ -467,7 +500,9 @@ class SaleMachine(RuleBasedStateMachine):
         line = OrderLine.get((OrderLine.order == order.id) & (OrderLine.sku == sku_id))
         lines = [{"line_id": line.id, "quantity": quantity}]
         waiting = sum(a for o, _, _, a in self.refund_requests.values() if o == order.id)
-        amount = min(self.m.price(sku_id, "member") * quantity, order.paid - order.refunded - waiting)
+        # What the customer paid for those units: the line after its share of the discount.
+        asked = round_half_up_div(line.total_fen * quantity, line.quantity)
+        amount = min(asked, order.paid - order.refunded - waiting)
         if order.status not in REQUESTABLE or quantity > order.lines[sku_id] or amount <= 0:
             with pytest.raises(DomainError):
                 aftersales.request(order.id, order.customer_id, lines)
@@ -527,7 +562,8 @@ class SaleMachine(RuleBasedStateMachine):
 
         sandbox = self.world.sandbox
         payable = [sandbox.state.orders[no] for no in self._payable()]
-        wx = max(payable, key=lambda o: (o.trade_state == "NOTPAY", o.created_at, o.out_trade_no))
+        still_open = [o for o in payable if o.trade_state == "NOTPAY"]
+        wx = (still_open or payable)[-1]
         openid = wx.payer_openid or self.shop.members[0][3]
 
         def pay() -> Any:

@@ -39,6 +39,7 @@ class ModelOrder:
     returned: Counter[int] = field(default_factory=Counter)
     method: str | None = None  # how its money came in (cash, bank_transfer, stored_value, wechat)
     invoice_open: int = 0  # an on-account sale's open invoice
+    discount: int = 0  # points spent at checkout (fen): the total is after it
 
     @property
     def on_account(self) -> bool:
@@ -186,6 +187,7 @@ class Model:
             and not order.paid
             and not order.shipped
             and not order.on_account
+            and not order.discount  # its points went back at the cancel
             and self.in_stock(order.lines)
         )
 

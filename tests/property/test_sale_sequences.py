@@ -57,6 +57,7 @@ def _run(kind: str, sandbox: Any, tmp_path: Path, examples: int, pg_url: str | N
     started = time.monotonic()
     with world(kind, sandbox, tmp_path, pg_url) as here:
         SaleMachine.world = here
+        here.progress = _int("YECAI_PROPERTY_PROGRESS", 0)
         run = _runner(_settings(examples, explore=bool(explore)))
         (hypothesis_seed(int(explore))(run) if explore else run)()
         print(f"\n{here.sequences} sequences on {kind} in {time.monotonic() - started:.0f} s")

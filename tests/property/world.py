@@ -101,11 +101,14 @@ class World:
     template: Path | None = None
     shop: Shop | None = None
     sequences: int = 0
+    progress: int = 0  # print a line every this many sequences (the soak)
     current: Path | None = field(default=None)
 
     def fresh(self, late_payment_policy: str) -> Shop:
         """A new database with the shop in it, the clocks reset, WeChat forgetting the last sequence."""
         self.sequences += 1
+        if self.progress and self.sequences % self.progress == 0:
+            print(f"{self.sequences} sequences", flush=True)
         clock.reset()
         _forget(self.sandbox)
         if not db.is_closed():
