@@ -123,7 +123,8 @@ def page(browser: Any, live: str, request: pytest.FixtureRequest) -> Iterator[An
         locale="zh-CN",
         timezone_id="Asia/Shanghai",
     )
-    context.set_default_timeout(10_000)
+    # Generous: the first page of a run also starts the live app and Chromium on a busy CI machine.
+    context.set_default_timeout(30_000)
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -610,7 +610,7 @@ class SaleMachine(RuleBasedStateMachine):
     @rule(minutes=st.integers(1, 45))
     def time_passes(self, minutes: int) -> None:
         """Minutes pass and the periodic jobs run: the outbox relay, the query of WeChat payments and
-        refunds not yet settled, and the auto-cancel of mini-program orders unpaid too long."""
+        refunds not yet settled, and the auto-cancel of orders of any channel unpaid too long."""
         from backend import runtime
         from backend.jobs import dispatch
         from payments import auto_cancel, jobs
@@ -619,14 +619,13 @@ class SaleMachine(RuleBasedStateMachine):
         dispatch.relay_due()
         jobs.settle_pending()
         self._absorb_wechat()  # what the query settled happened before the auto-cancel
-        cutoff = clock.now() - dt.timedelta(seconds=runtime.settings().order_auto_cancel_seconds)
+        # Unpaid orders of every channel expire, each channel after its own time.
+        expiry = runtime.settings().pending_expiry()
+        now = clock.now()
         auto_cancel.cancel_unpaid()
         for order in self.m.orders.values():
-            if (
-                order.channel == "miniprogram"
-                and order.status == "pending_payment"
-                and order.placed_at <= cutoff
-            ):
+            wait = dt.timedelta(seconds=expiry.get(order.channel, expiry["*"]))
+            if order.status == "pending_payment" and order.placed_at <= now - wait:
                 self.m.cancelled(order)
 
     @precondition(lambda self: bool(self.model and self._wechat_owes_something()))

@@ -33,8 +33,14 @@ CHECKS = ("not_a_server_error", "response_schema_conformance", "content_type_con
 @pytest.fixture
 def settings(settings: Any) -> Any:
     # Let the generated requests past the per-minute limit on costly endpoints, so they reach the
-    # code behind it; the limit itself is tested in tests/store/test_rate_limits.py.
-    return settings.with_overrides(costly_requests_per_minute=1_000_000)
+    # code behind it; the limit itself is tested in tests/store/test_rate_limits.py. Likewise the
+    # lockouts: generated wrong passwords would otherwise lock the address the fuzzer's own logins
+    # come from (tests/platform/test_login_lockout.py covers them).
+    return settings.with_overrides(
+        costly_requests_per_minute=1_000_000,
+        login_max_failures=1_000_000,
+        login_max_failures_per_address=1_000_000,
+    )
 
 
 class RoleTokens:
