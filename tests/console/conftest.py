@@ -164,6 +164,9 @@ class ConsoleLogin:
         self.page.goto("/m/login" + (f"?next={next_path}" if next_path else ""))
         self.fill_and_submit(user, password)
         self.page.wait_for_url(re.compile(re.escape(next_path or "/m/") + "$"))
+        # The landing page asks /api/auth/me as it starts: let that answer arrive, so a test that moves
+        # the server's clock next (an expired session) does not race the page's own first request.
+        self.page.wait_for_load_state("networkidle")
 
 
 @pytest.fixture
