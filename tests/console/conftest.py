@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +41,9 @@ CHROMIUM_FLAGS = [
 ]
 PHONE = {"width": 375, "height": 812}
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+# The README's pictures are refreshed only when asked, so a test run leaves the working tree clean.
+DOC_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+UPDATE_DOC_SCREENSHOTS = os.environ.get("YECAI_UPDATE_DOC_SCREENSHOTS") == "1"
 PASSWORD = "correct horse 1"  # make_user's default
 
 
@@ -139,10 +143,15 @@ def page(browser: Any, live: str, request: pytest.FixtureRequest) -> Iterator[An
 
 @pytest.fixture
 def screenshot(page: Any) -> Any:
-    def save(name: str, *, full_page: bool = False) -> Path:
+    def save(name: str, *, full_page: bool = False, docs: bool = False) -> Path:
+        """Saves the page now; `docs=True` marks a README picture (docs/screenshots/<name>.png),
+        rewritten when YECAI_UPDATE_DOC_SCREENSHOTS=1."""
         SCREENSHOTS.mkdir(exist_ok=True)
         path = SCREENSHOTS / f"{_file_name(name)}.png"
         page.screenshot(path=str(path), full_page=full_page)
+        if docs and UPDATE_DOC_SCREENSHOTS:
+            DOC_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, DOC_SCREENSHOTS / f"{name}.png")
         return path
 
     return save

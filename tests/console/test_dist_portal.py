@@ -4,18 +4,9 @@ places it on account, and pays an open invoice by scanning the WeChat QR (the sa
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
-
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-def _keep(path: Path, name: str) -> None:
-    DOCS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, DOCS / name)
 
 
 def test_a_distributor_reorders_and_pays_an_invoice(
@@ -57,14 +48,14 @@ def test_a_distributor_reorders_and_pays_an_invoice(
     card = page.locator(".van-card").first
     expect(card).to_contain_text("75.00")  # the grade's price for the minimum order (one case of 6)
     expect(card).to_contain_text("主仓 108")  # 120 on hand, 12 reserved by the past order
-    _keep(screenshot("dist-catalog"), "dist-catalog.png")
+    screenshot("dist-catalog", docs=True)
 
     page.goto("/m/dist/orders")
     expect(page.get_by_text(f"订单 Order #{past.id}")).to_be_visible()
     page.get_by_role("button", name="再来一单 Reorder").click()
     page.wait_for_url(re.compile(r"/m/dist/cart$"))
     expect(page.locator(".van-submit-bar")).to_contain_text("864.00")
-    _keep(screenshot("dist-cart"), "dist-cart.png")
+    screenshot("dist-cart", docs=True)
     page.get_by_role("button", name="提交订单 Place order").click()
     page.wait_for_url(re.compile(r"/m/dist/orders\?placed=\d+$"))
     again = Order.select().where(Order.customer == me.id).order_by(Order.id.desc()).first()
@@ -77,7 +68,7 @@ def test_a_distributor_reorders_and_pays_an_invoice(
     expect(page.locator("#qr-state")).to_have_text("等待付款 Waiting for payment")
     record = PaymentRecord.get(PaymentRecord.invoice == first_invoice.id)
     assert (record.method, record.amount_fen) == ("wechat_native", 86400)
-    _keep(screenshot("dist-pay-invoice"), "dist-pay-invoice.png")
+    screenshot("dist-pay-invoice", docs=True)
 
     wechat_sandbox.scan_and_pay(record.code_url, wechat_sandbox.login_code().openid)
     wechat_sandbox.deliver_due()

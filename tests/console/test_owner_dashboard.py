@@ -3,8 +3,6 @@ every chart is drawn."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
@@ -14,7 +12,6 @@ from backend.kernel.models import Customer
 from store import catalog
 from store.services import counter_cash_sale, fulfil_order, sell_on_account
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHARTS = ("chart-trend", "chart-channel", "chart-method", "chart-aging")
 
 # Counts the canvas pixels that are not blank: a drawn chart has thousands.
@@ -81,9 +78,7 @@ def test_the_owner_sees_what_was_sold_to_the_fen_with_the_charts_drawn(
         page.wait_for_function(f"({INKED_PIXELS})('{chart}') > 1000")
     expect(page.locator("[data-test=reconciliation] .van-tag")).to_have_count(14)
 
-    shot = screenshot("owner-dashboard", full_page=True)
-    DOCS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(shot, DOCS / "owner-dashboard.png")
+    screenshot("owner-dashboard", full_page=True, docs=True)
 
 
 def test_staff_are_refused_the_dashboard(page: Any, make_user: Any, console_login: Any) -> None:

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
-
-DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -61,10 +57,7 @@ def test_staff_bill_a_scanned_product_to_a_customer_and_take_cash(
     expect(page.locator(".yc-standing")).to_contain_text("无逾期 Nothing overdue")
     page.locator(".yc-lines .van-stepper__plus").click()  # two of them, at the distributor's price
     expect(page.locator(".van-submit-bar__price")).to_contain_text("18.00")
-    screenshot("staff-bill")
-    shutil.copy(
-        screenshot("staff-bill"), DOCS_SCREENSHOTS / "staff-bill.png"
-    ) if DOCS_SCREENSHOTS.is_dir() else None
+    screenshot("staff-bill", docs=True)
 
     page.get_by_role("button", name="收款 Take payment").click()
     page.get_by_text("现金 Cash", exact=True).click()

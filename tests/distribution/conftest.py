@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import unchanged_by
 from tests.payments.conftest import live, live_server, settings  # noqa: F401
 
 
@@ -100,12 +101,4 @@ def snapshot() -> dict[str, Any]:
 @pytest.fixture
 def unchanged() -> Any:
     """with unchanged(): <something that must be refused> -- lists, carts and ledgers as before."""
-    from contextlib import contextmanager
-
-    @contextmanager
-    def guard():  # type: ignore[no-untyped-def]
-        before = snapshot()
-        yield
-        assert snapshot() == before
-
-    return guard
+    return unchanged_by(snapshot)

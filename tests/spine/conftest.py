@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import unchanged_by
+
 
 @dataclass
 class Shop:
@@ -72,15 +74,7 @@ def snapshot() -> dict[str, Any]:
 @pytest.fixture
 def unchanged() -> Any:
     """with unchanged(): <something that must fail> -- asserts every ledger is exactly as before."""
-    from contextlib import contextmanager
-
-    @contextmanager
-    def guard():  # type: ignore[no-untyped-def]
-        before = snapshot()
-        yield
-        assert snapshot() == before
-
-    return guard
+    return unchanged_by(snapshot)
 
 
 def breaks() -> list[str]:

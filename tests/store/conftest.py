@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import unchanged_by
 from tests.payments.conftest import live, live_server, settings, wechat_buyer  # noqa: F401
 
 
@@ -77,15 +78,7 @@ def snapshot() -> dict[str, Any]:
 @pytest.fixture
 def unchanged() -> Any:
     """with unchanged(): <something that must fail> -- every ledger and shop table exactly as before."""
-    from contextlib import contextmanager
-
-    @contextmanager
-    def guard():  # type: ignore[no-untyped-def]
-        before = snapshot()
-        yield
-        assert snapshot() == before
-
-    return guard
+    return unchanged_by(snapshot)
 
 
 @pytest.fixture
