@@ -88,15 +88,15 @@ STEPS: tuple[tuple[str, str], ...] = (
     (
         "customers",
         """
-        INSERT INTO customer (kind, name, phone, credit_limit_fen, payment_terms_days, balance_fen, created_at)
-          SELECT 'walk_in', '散客', NULL, 0, 0, 0, %(start_ts)s
+        INSERT INTO customer (kind, name, phone, credit_limit_fen, payment_terms_days, balance_fen, uninvoiced_fen, created_at)
+          SELECT 'walk_in', '散客', NULL, 0, 0, 0, 0, %(start_ts)s
           WHERE NOT EXISTS (SELECT 1 FROM customer WHERE kind = 'walk_in');
-        INSERT INTO customer (kind, name, phone, credit_limit_fen, payment_terms_days, balance_fen, created_at)
-          SELECT 'member', '会员 ' || m, '139' || lpad(m::text, 8, '0'), 0, 0, 0, %(start_ts)s
+        INSERT INTO customer (kind, name, phone, credit_limit_fen, payment_terms_days, balance_fen, uninvoiced_fen, created_at)
+          SELECT 'member', '会员 ' || m, '139' || lpad(m::text, 8, '0'), 0, 0, 0, 0, %(start_ts)s
           FROM generate_series(1, %(members)s) m;
-        INSERT INTO customer (kind, name, phone, credit_limit_fen, payment_terms_days, balance_fen, created_at)
+        INSERT INTO customer (kind, name, phone, credit_limit_fen, payment_terms_days, balance_fen, uninvoiced_fen, created_at)
           SELECT 'distributor', '批发商 ' || d, '137' || lpad(d::text, 8, '0'),
-                 100000000, (ARRAY[15, 30, 30, 45, 60])[1 + d %% 5], 0, %(start_ts)s
+                 100000000, (ARRAY[15, 30, 30, 45, 60])[1 + d %% 5], 0, 0, %(start_ts)s
           FROM generate_series(1, %(distributors)s) d;
         CREATE TEMP TABLE gen_people ON COMMIT DROP AS
           SELECT kind, array_agg(id ORDER BY id) AS ids FROM customer WHERE id > %(customer_base)s
