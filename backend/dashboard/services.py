@@ -1,5 +1,6 @@
-"""What the owner's dashboard reads. Every figure is summed in SQL: closed days from the per-day
-roll-ups, the open day (and any day not rolled up yet) from the journal itself.
+"""What the owner's dashboard reads. Every figure is summed in SQL: whole months from the monthly
+roll-ups, the other closed days from the per-day roll-ups, the open day (and any day not rolled up
+yet) from the journal itself.
 
 Money is fen. `sales_fen` is what customers paid for the goods (VAT included), `revenue_fen` the
 revenue booked net of VAT, `margin_fen` revenue less cost of goods sold; all after refunds and
@@ -16,7 +17,15 @@ import peewee as pw
 from backend import clock
 from backend.dashboard import figures, rollup
 from backend.dashboard.errors import MAX_RANGE_DAYS, InvalidRange
-from backend.dashboard.models import DayCustomer, DayProduct, DaySales
+from backend.dashboard.models import (
+    DayCustomer,
+    DayProduct,
+    DaySales,
+    MonthCustomer,
+    MonthProduct,
+    MonthSales,
+    RolledMonth,
+)
 from backend.db import db
 from backend.kernel.models import Customer, Product, Sku
 from backend.ledger.services import tuples
@@ -82,14 +91,64 @@ def check_range(
     return first, last
 
 
+@dataclass(frozen=True)
+class Periods:
+    """[first, last] as the rolled-up whole months inside it and the runs of days around them."""
+
+    months: list[dt.date]  # first days
+    day_runs: list[tuple[dt.date, dt.date]]
+
+    def day_filter(self, day: pw.Field) -> pw.Node:
+        condition: pw.Node = pw.SQL("1 = 0")
+        for first, last in self.day_runs:
+            condition = condition | day.between(first, last)
+        return condition
+
+
+def periods(first: dt.date, last: dt.date) -> Periods:
+    first_whole = rollup.month_of(first) if first.day == 1 else rollup.month_end(first) + ONE_DAY
+    months = [
+        figures.as_date(m)
+        for (m,) in tuples(
+            RolledMonth.select(RolledMonth.month)
+            .where(RolledMonth.month.between(first_whole, last))
+            .order_by(RolledMonth.month)
+        )
+    ]
+    months = [m for m in months if rollup.month_end(m) <= last]
+    runs, start = [], first
+    for month in months:
+        if start < month:
+            runs.append((start, month - ONE_DAY))
+        start = rollup.month_end(month) + ONE_DAY
+    if start <= last:
+        runs.append((start, last))
+    return Periods(months, runs)
+
+
 def _summed(first: dt.date, last: dt.date, key: str) -> list[tuple[object, int, int, int, int]]:
-    """The roll-up's figures over [first, last] summed by one of its columns (day, channel, method)."""
-    table = DaySales._meta.table_name
-    sql = (
-        f"SELECT {key}, SUM(revenue_fen), SUM(vat_fen), SUM(cogs_fen), SUM(orders) FROM {table}"
-        f" WHERE day >= {db.param} AND day <= {db.param} GROUP BY {key}"
-    )
-    return [(k, int(r), int(v), int(c), int(n)) for k, r, v, c, n in db.execute_sql(sql, (first, last))]
+    """The roll-ups' figures over [first, last] summed by one of their columns: `day` from the day
+    table; `channel` or `method` from the month table for whole months and the day table around them."""
+    sums = "SUM(revenue_fen) AS r, SUM(vat_fen) AS v, SUM(cogs_fen) AS c, SUM(orders) AS n"
+    days, months = DaySales._meta.table_name, MonthSales._meta.table_name
+    if key == "day":
+        runs, month_list = [(first, last)], []
+    else:
+        span = periods(first, last)
+        runs, month_list = span.day_runs, span.months
+    parts = [
+        f"SELECT {key} AS k, {sums} FROM {days} WHERE day >= {db.param} AND day <= {db.param} GROUP BY {key}"
+        for _ in runs
+    ]
+    params: list[object] = [d for run in runs for d in run]
+    if month_list:
+        marks = ", ".join([db.param] * len(month_list))
+        parts.append(f"SELECT {key} AS k, {sums} FROM {months} WHERE month IN ({marks}) GROUP BY {key}")
+        params += month_list
+    if not parts:
+        return []
+    sql = f"SELECT k, SUM(r), SUM(v), SUM(c), SUM(n) FROM ({' UNION ALL '.join(parts)}) AS t GROUP BY k"
+    return [(k, int(r), int(v), int(c), int(n)) for k, r, v, c, n in db.execute_sql(sql, params)]
 
 
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -164,14 +223,22 @@ class TopCustomer:
 def top_products(first: dt.date, last: dt.date, limit: int) -> list[TopProduct]:
     """SKUs by what they sold (VAT included) over [first, last]; ties by SKU id."""
     rolled, span = rollup.unrolled_span(first, last)
+    spans = periods(first, last)
     totals: dict[int, list[int]] = {}
     stored = (
         DayProduct.select(DayProduct.sku_id, pw.fn.SUM(DayProduct.quantity), pw.fn.SUM(DayProduct.sales_fen))
-        .where(DayProduct.day.between(first, last))
+        .where(spans.day_filter(DayProduct.day))
         .group_by(DayProduct.sku_id)
     )
+    monthly = (
+        MonthProduct.select(
+            MonthProduct.sku_id, pw.fn.SUM(MonthProduct.quantity), pw.fn.SUM(MonthProduct.sales_fen)
+        )
+        .where(MonthProduct.month.in_(spans.months or [dt.date.min]))
+        .group_by(MonthProduct.sku_id)
+    )
     live = [(r.sku_id, r.quantity, r.sales_fen) for r in rollup.from_journal(figures.products, rolled, span)]
-    for sku_id, quantity, sales in [*tuples(stored), *live]:
+    for sku_id, quantity, sales in [*tuples(stored), *tuples(monthly), *live]:
         entry = totals.setdefault(int(sku_id), [0, 0])
         entry[0] += int(quantity)
         entry[1] += int(sales)
@@ -187,12 +254,64 @@ def top_products(first: dt.date, last: dt.date, limit: int) -> list[TopProduct]:
     return [TopProduct(s, *names.get(s, ("", "")), q, f) for s, (q, f) in ranked]
 
 
+def _customer_sums(spans: Periods, only: list[int] | None = None) -> dict[int, list[int]]:
+    """What each customer bought (sales VAT included, orders) over the rolled-up periods: all
+    customers, or `only` those."""
+    totals: dict[int, list[int]] = {}
+    for model, where in (
+        (DayCustomer, spans.day_filter(DayCustomer.day)),
+        (MonthCustomer, MonthCustomer.month.in_(spans.months or [dt.date.min])),
+    ):
+        customer = model.customer_id
+        if only is not None:
+            where = where & customer.in_(only or [0])
+        query = (
+            model.select(
+                customer,
+                pw.fn.SUM(model.revenue_fen + model.vat_fen),
+                pw.fn.SUM(model.orders),
+            )
+            .where(where)
+            .group_by(customer)
+        )
+        for c, f, n in tuples(query):
+            entry = totals.setdefault(int(c), [0, 0])
+            entry[0] += int(f)
+            entry[1] += int(n)
+    return totals
+
+
+def _leaders(spans: Periods, limit: int) -> tuple[list[int], int | None]:
+    """The customers ranked within `limit` in any period, and a bound no one else's total can exceed:
+    in each period, whoever is not among its `limit` leaders bought at most what its next one did.
+    The bound is None when no period has more than `limit` customers: the leaders are everyone."""
+    leaders: set[int] = set()
+    bound: int | None = None
+    for model, where in (
+        (DayCustomer, spans.day_filter(DayCustomer.day)),
+        (MonthCustomer, MonthCustomer.month.in_(spans.months or [dt.date.min])),
+    ):
+        rank = model.rank
+        rows = tuples(
+            model.select(model.customer_id, rank, model.revenue_fen + model.vat_fen).where(
+                where & (rank <= limit + 1)
+            )
+        )
+        leaders.update(int(c) for c, r, _ in rows if r <= limit)
+        for _, r, f in rows:
+            if r == limit + 1:
+                bound = (bound or 0) + int(f)
+    return sorted(leaders), bound
+
+
 def top_customers(first: dt.date, last: dt.date, limit: int) -> list[TopCustomer]:
     """Customers by what they bought (VAT included) over [first, last]; ties by customer id.
 
-    The roll-up's own top `limit` plus everyone who bought on a day not rolled up are the only
-    candidates (nobody else's total can beat the roll-up's `limit`th), so this reads a handful of
-    rows however many customers the shop has.
+    Only the leaders of each rolled-up month and day are summed, plus everyone who bought on a day
+    not rolled up yet: anyone else bought at most each period's next-after-the-leaders in each
+    period, and when the `limit`th candidate's total is above that bound nobody else can be in the
+    list. That reads a few hundred rows however many customers the shop has; when the bound does not
+    settle it (a flat spread of small buyers), every customer is summed.
     """
     rolled, span = rollup.unrolled_span(first, last)
     live: dict[int, list[int]] = {}
@@ -200,22 +319,22 @@ def top_customers(first: dt.date, last: dt.date, limit: int) -> list[TopCustomer
         entry = live.setdefault(row.customer_id, [0, 0])
         entry[0] += row.revenue_fen + row.vat_fen
         entry[1] += row.orders
-    sales = pw.fn.SUM(DayCustomer.revenue_fen + DayCustomer.vat_fen)
-    stored_query = (
-        DayCustomer.select(DayCustomer.customer_id, sales, pw.fn.SUM(DayCustomer.orders))
-        .where(DayCustomer.day.between(first, last))
-        .group_by(DayCustomer.customer_id)
-    )
-    stored = tuples(stored_query.order_by(sales.desc(), DayCustomer.customer_id).limit(limit))
-    others = [c for c in live if c not in {int(s[0]) for s in stored}]
-    if others:
-        stored += tuples(stored_query.where(DayCustomer.customer_id.in_(others)))
-    totals = {int(c): [int(f), int(n)] for c, f, n in stored}
+    spans = periods(first, last)
+    leaders, bound = _leaders(spans, limit)
+    totals = _customer_sums(spans, sorted({*leaders, *live}))
     for customer_id, (f, n) in live.items():
         entry = totals.setdefault(customer_id, [0, 0])
         entry[0] += f
         entry[1] += n
     ranked = sorted(totals.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+    settled = bound is None or (len(ranked) == limit and ranked[-1][1][0] > bound)
+    if not settled:
+        totals = _customer_sums(spans)
+        for customer_id, (f, n) in live.items():
+            entry = totals.setdefault(customer_id, [0, 0])
+            entry[0] += f
+            entry[1] += n
+        ranked = sorted(totals.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
     people = {
         c.id: c
         for c in Customer.select(Customer.id, Customer.name, Customer.kind).where(
