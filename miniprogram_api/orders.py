@@ -122,10 +122,15 @@ class OrderOut(ma.Schema):
     lines = ComputedNested(LineOut, many=True, compute=sales.order_lines)
 
 
+class DetailLineOut(LineOut):
+    sku_name = ma.fields.String(metadata={"description": "the SKU's name now"})
+
+
 class OrderDetailOut(OrderOut):
     """An order as GET shows it: also where a mini-program order goes (null for other channels)."""
 
-    lines = ComputedNested(LineOut, many=True, compute=lambda detail: detail.lines)  # read with its page
+    # Read with the whole page of orders, names included.
+    lines = ComputedNested(DetailLineOut, many=True, compute=lambda detail: detail.lines)
     ship_to = JsonNested(ShipToOut, allow_none=True, metadata={"description": "delivery address at checkout"})
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from backend import clock
-from backend.kernel.models import Order, OrderLine
+from backend.kernel.models import Order, OrderLine, Sku
 from store.shop_models import Checkout, Shipment
 
 
@@ -40,8 +40,16 @@ def find_orders(
 
 
 def lines_by_order(order_ids: list[int]) -> dict[int, list[OrderLine]]:
+    """Each order's lines, with the SKU's name as `sku_name` (one query for the page)."""
     lines: dict[int, list[OrderLine]] = {order_id: [] for order_id in order_ids}
-    for line in OrderLine.select().where(OrderLine.order.in_(order_ids)).order_by(OrderLine.id):
+    query = (
+        OrderLine.select(OrderLine, Sku.name.alias("sku_name"))
+        .join(Sku)
+        .where(OrderLine.order.in_(order_ids))
+        .order_by(OrderLine.id)
+        .objects()
+    )
+    for line in query:
         lines[line.order_id].append(line)
     return lines
 

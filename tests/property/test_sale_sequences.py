@@ -70,11 +70,15 @@ def _runner(chosen: settings) -> Any:
     return run
 
 
+# The exploration is sized by sequences, not by time: its run time follows the examples asked for
+# (YECAI_PROPERTY_EXAMPLES) and the machine, so it is not held to the suite's per-test timeout.
+@pytest.mark.timeout(1800)
 def test_sale_sequences_on_sqlite(sale_sandbox: Any, tmp_path: Path, no_waiting: None) -> None:
     _run("sqlite", sale_sandbox, tmp_path, _int("YECAI_PROPERTY_EXAMPLES", 200))
 
 
 @pytest.mark.pg
+@pytest.mark.timeout(1800)
 def test_sale_sequences_on_postgresql(
     sale_sandbox: Any, tmp_path: Path, no_waiting: None, pg_url: str
 ) -> None:

@@ -209,7 +209,11 @@ def test_out_of_order_events_over_http(
     ).json
     late = client.post(f"/api/orders/{sale['id']}/cancel", headers=staff)
     assert (late.status_code, late.json["error"]["code"]) == (409, "invalid_transition")
-    assert client.get(f"/api/orders/{sale['id']}", headers=staff).json["status"] == "shipped"
+    shown = client.get(f"/api/orders/{sale['id']}", headers=staff).json
+    assert shown["status"] == "shipped"
+    assert [(line["sku_id"], line["sku_name"], line["quantity"]) for line in shown["lines"]] == [
+        (catalog_ids["sku"], "龙井", 1)
+    ]
 
 
 def test_customers_see_only_their_own_orders(
