@@ -31,6 +31,7 @@ from backend.ledger import checks as ledger_checks
 from backend.ledger import models as ledger_models
 from backend.printing import jobs as printing_jobs
 from backend.printing import models as printing_models
+from backend.receivables import adjustments as receivables_adjustments
 from backend.receivables import checks as receivables_checks
 from backend.receivables import models as receivables_models
 from backend.receivables.credit import allowances as credit_allowances
@@ -69,6 +70,7 @@ REGISTERING_MODULES = (
     ledger_checks,
     inventory_checks,
     receivables_checks,
+    receivables_adjustments,
     store_jobs,
     # Payments: records against WeChat, notifications, refunds, reconciliation.
     payments_models,

@@ -52,6 +52,7 @@ PAGES: tuple[Page, ...] = (
     Page("staff", "shift", "交班 Shift handover", icon="balance-list-o"),
     Page("staff", "collections", "今日催收 Collections", icon="phone-o"),
     Page("staff", "credit", "客户信用 Customer credit", icon="balance-o"),
+    Page("staff", "adjust", "应收调整 Adjust an invoice", icon="edit"),
     # owner/
     Page("owner", "dashboard", "经营概况 Dashboard", icon="chart-trending-o"),
     Page("owner", "shifts", "交班记录 Handovers", icon="records-o"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from miniprogram_api import api as api_module
 from miniprogram_api import (
+    adjustments,
     approvals,
     auth,
     bad_debt,
@@ -29,6 +29,7 @@ from miniprogram_api import (
     users,
     wechat_notify,
 )
+from miniprogram_api import api as api_module
 from miniprogram_api.security import check_every_view_declares_access
 
 BLUEPRINTS = (
@@ -51,6 +52,7 @@ BLUEPRINTS = (
     bad_debt.blp,
     distributor.blp,
     campaigns.blp,
+    adjustments.blp,
 )
 
 

@@ -29,6 +29,7 @@ from backend.kernel.models import CHANNELS, Customer, Order, OrderLine, Warehous
 from backend.ledger import chart
 from backend.ledger.services import Cr, Dr, Line, post_entry
 from backend.money import round_half_up_div, split_vat
+from backend.receivables import adjustments
 from backend.receivables import services as receivables
 from backend.receivables.errors import PaymentReferenceReused, UnknownCustomer
 from backend.receivables.models import Payment
@@ -461,6 +462,8 @@ def cancel_order(order_id: int, *, actor_id: int | None = None) -> Order:
             raise _refuse(order, "cancel", why)
         if order.status == "on_account":
             invoice = receivables.invoice_for_order(order.id)
+            if invoice is not None and adjustments.has_adjustments(invoice.id):
+                raise _refuse(order, "cancel", "its invoice has been adjusted")
             if invoice is None or invoice.open_fen != invoice.amount_fen:
                 raise _refuse(order, "cancel", "part of its invoice is already paid")
             receivables.credit_open_invoice(invoice, invoice.amount_fen)

@@ -29,6 +29,8 @@ CHART: tuple[AccountDef, ...] = (
     # Late interest charged, and written-off debts recovered (营业外收入).
     AccountDef("5301", "营业外收入", "Non-operating income", "revenue"),
     AccountDef("5401", "主营业务成本", "Cost of goods sold", "expense"),
+    # Amounts let go when collecting (收款抹零), like cash discounts (现金折扣).
+    AccountDef("5603", "财务费用", "Finance costs", "expense"),
     AccountDef("5711", "营业外支出-坏账", "Bad debt written off", "expense"),
 )
 
@@ -46,6 +48,7 @@ REVENUE = "5001"
 COGS = "5401"
 NON_OPERATING_INCOME = "5301"
 BAD_DEBT = "5711"
+FINANCE_COSTS = "5603"
 
 # Where money lands for each payment method.
 MONEY_ACCOUNT = {

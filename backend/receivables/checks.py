@@ -7,9 +7,9 @@ import peewee as pw
 from backend.checks import invariant
 from backend.kernel.models import Customer
 from backend.ledger import chart
-from backend.ledger.models import JournalLine
+from backend.ledger.models import JournalEntry, JournalLine
 from backend.ledger.services import tuples
-from backend.receivables.models import ArEntry, Invoice
+from backend.receivables.models import Adjustment, ArEntry, Invoice
 
 
 def _sums_by(field: pw.Field) -> dict[int, int]:
@@ -67,4 +67,57 @@ def caches_match_entries() -> list[str]:
             problems.append(f"invoice {invoice.id} open {invoice.open_fen} fen but entries sum to {expected}")
         if not 0 <= invoice.open_fen <= invoice.amount_fen:
             problems.append(f"invoice {invoice.id} open {invoice.open_fen} outside 0..{invoice.amount_fen}")
+    return problems
+
+
+@invariant("receivables: adjustments equal their receivable entries and their vouchers, per invoice")
+def adjustments_match_entries_and_vouchers() -> list[str]:
+    problems = []
+    entries = {
+        int(invoice): int(total)
+        for invoice, total in tuples(
+            ArEntry.select(ArEntry.invoice, pw.fn.SUM(ArEntry.amount_fen))
+            .where(ArEntry.kind == "adjustment")
+            .group_by(ArEntry.invoice)
+        )
+    }
+    adjusted = {
+        int(invoice): int(total)
+        for invoice, total in tuples(
+            Adjustment.select(Adjustment.invoice, pw.fn.SUM(Adjustment.amount_fen)).group_by(
+                Adjustment.invoice
+            )
+        )
+    }
+    for invoice in sorted(set(entries) | set(adjusted)):
+        if entries.get(invoice, 0) != adjusted.get(invoice, 0):
+            problems.append(
+                f"invoice {invoice}: adjustments sum to {adjusted.get(invoice, 0)} fen "
+                f"but its adjustment entries to {entries.get(invoice, 0)}"
+            )
+    # Each adjustment's voucher moves 1122 by exactly its amount (debit - credit = signed amount).
+    booked = {
+        int(source): int(d) - int(c)
+        for source, d, c in tuples(
+            JournalLine.select(
+                JournalEntry.source_id, pw.fn.SUM(JournalLine.debit_fen), pw.fn.SUM(JournalLine.credit_fen)
+            )
+            .join(JournalEntry)
+            .where(
+                (JournalEntry.source_type == "adjustment") & (JournalLine.account_code == chart.RECEIVABLES)
+            )
+            .group_by(JournalEntry.source_id)
+        )
+    }
+    for row in Adjustment.select(Adjustment.id, Adjustment.amount_fen, Adjustment.journal_entry_id):
+        if booked.get(row.id) != row.amount_fen:
+            problems.append(
+                f"adjustment {row.id}: {row.amount_fen} fen but its voucher moves 1122 by {booked.get(row.id)}"
+            )
+    ids = {row.id for row in Adjustment.select(Adjustment.id)}
+    for source in sorted(set(booked) - ids):
+        problems.append(f"a voucher for adjustment {source}, which does not exist")
+    total_entries, total_booked = sum(entries.values()), sum(booked.values())
+    if total_entries != total_booked:
+        problems.append(f"adjustment entries sum to {total_entries} fen but their vouchers to {total_booked}")
     return problems

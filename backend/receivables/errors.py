@@ -43,3 +43,24 @@ class UnknownCustomer(DomainError):
     status = 404
     message_zh = "客户不存在"
     message_en = "No such customer"
+
+
+class UnknownInvoice(DomainError):
+    code = "unknown_invoice"
+    status = 404
+    message_zh = "发票不存在"
+    message_en = "No such invoice"
+
+
+class AdjustmentExceedsOpen(DomainError):
+    code = "adjustment_exceeds_open"
+    status = 409
+    message_zh = "调整金额超过发票未结金额"
+    message_en = "The adjustment is larger than what is open on the invoice"
+
+
+class InvalidAdjustment(DomainError):
+    code = "invalid_adjustment"
+    status = 422
+    message_zh = "调整无效"
+    message_en = "This adjustment is invalid"
