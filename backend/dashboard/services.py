@@ -10,6 +10,7 @@ cancellations, on the business day the voucher was posted, in the merchant's tim
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import peewee as pw
@@ -254,64 +255,87 @@ def top_products(first: dt.date, last: dt.date, limit: int) -> list[TopProduct]:
     return [TopProduct(s, *names.get(s, ("", "")), q, f) for s, (q, f) in ranked]
 
 
-def _customer_sums(spans: Periods, only: list[int] | None = None) -> dict[int, list[int]]:
-    """What each customer bought (sales VAT included, orders) over the rolled-up periods: all
-    customers, or `only` those."""
-    totals: dict[int, list[int]] = {}
-    for model, where in (
-        (DayCustomer, spans.day_filter(DayCustomer.day)),
-        (MonthCustomer, MonthCustomer.month.in_(spans.months or [dt.date.min])),
-    ):
-        customer = model.customer_id
-        if only is not None:
-            where = where & customer.in_(only or [0])
-        query = (
-            model.select(
-                customer,
-                pw.fn.SUM(model.revenue_fen + model.vat_fen),
-                pw.fn.SUM(model.orders),
-            )
-            .where(where)
-            .group_by(customer)
-        )
-        for c, f, n in tuples(query):
-            entry = totals.setdefault(int(c), [0, 0])
-            entry[0] += int(f)
-            entry[1] += int(n)
-    return totals
+# Customers ranked this deep in each period decide a top list: whoever is ranked below bought at most
+# what the period's next one did, a small buyer's amount in a shop with a few dozen big ones.
+LEADERS = 100
 
 
-def _leaders(spans: Periods, limit: int) -> tuple[list[int], int | None]:
-    """The customers ranked within `limit` in any period, and a bound no one else's total can exceed:
-    in each period, whoever is not among its `limit` leaders bought at most what its next one did.
-    The bound is None when no period has more than `limit` customers: the leaders are everyone."""
-    leaders: set[int] = set()
-    bound: int | None = None
-    for model, where in (
-        (DayCustomer, spans.day_filter(DayCustomer.day)),
-        (MonthCustomer, MonthCustomer.month.in_(spans.months or [dt.date.min])),
-    ):
-        rank = model.rank
-        rows = tuples(
-            model.select(model.customer_id, rank, model.revenue_fen + model.vat_fen).where(
-                where & (rank <= limit + 1)
-            )
+def _span_rows(
+    spans: Periods, condition: str = "", params: Sequence[object] = ()
+) -> tuple[str, list[object]]:
+    """SQL for the customer rows of the rolled-up periods (customer_id, sales, orders, rank), each
+    filtered by `condition` inside its own table so that table's indexes serve it."""
+    also = f" AND {condition}" if condition else ""
+    parts, values = [], []
+    sales = "revenue_fen + vat_fen"
+    for first, last in spans.day_runs:
+        parts.append(
+            f"SELECT customer_id, {sales} AS sales, orders, rank FROM {DayCustomer._meta.table_name}"
+            f" WHERE day >= {db.param} AND day <= {db.param}{also}"
         )
-        leaders.update(int(c) for c, r, _ in rows if r <= limit)
-        for _, r, f in rows:
-            if r == limit + 1:
-                bound = (bound or 0) + int(f)
-    return sorted(leaders), bound
+        values += [first, last, *params]
+    if spans.months:
+        marks = ", ".join([db.param] * len(spans.months))
+        parts.append(
+            f"SELECT customer_id, {sales} AS sales, orders, rank FROM {MonthCustomer._meta.table_name}"
+            f" WHERE month IN ({marks}){also}"
+        )
+        values += [*spans.months, *params]
+    if not parts:
+        return "SELECT 0 AS customer_id, 0 AS sales, 0 AS orders, 0 AS rank WHERE 1 = 0", []
+    return " UNION ALL ".join(parts), values
+
+
+def _rolled_totals(spans: Periods, only: Sequence[int]) -> dict[int, list[int]]:
+    """Exact sales and orders over the rolled-up periods of the customers `only`."""
+    if not only:
+        return {}
+    marks = ", ".join([db.param] * len(only))
+    rows_sql, params = _span_rows(spans, f"customer_id IN ({marks})", list(only))
+    sql = f"SELECT customer_id, SUM(sales), SUM(orders) FROM ({rows_sql}) AS t GROUP BY customer_id"
+    return {int(c): [int(f), int(n)] for c, f, n in db.execute_sql(sql, params)}
+
+
+def _top_rolled(spans: Periods, limit: int) -> list[int]:
+    """The `limit` customers who bought the most over the rolled-up periods, summed in SQL."""
+    rows_sql, params = _span_rows(spans)
+    sql = (
+        f"SELECT customer_id FROM ({rows_sql}) AS t GROUP BY customer_id"
+        f" ORDER BY SUM(sales) DESC, customer_id LIMIT {int(limit)}"
+    )
+    return [int(c) for (c,) in db.execute_sql(sql, params)]
+
+
+def _candidates(spans: Periods, limit: int) -> tuple[list[int], int]:
+    """Customers whose sales among each period's leaders put them in the first 2×`limit`, and a
+    bound no one else's total can exceed: the last candidate's sum among the leaders plus, for each
+    period, what its next customer after the leaders bought."""
+    wanted = 2 * limit
+    rows_sql, params = _span_rows(spans, f"rank <= {LEADERS}")
+    partial = list(
+        db.execute_sql(
+            f"SELECT customer_id, SUM(sales) FROM ({rows_sql}) AS t GROUP BY customer_id"
+            f" ORDER BY SUM(sales) DESC, customer_id LIMIT {wanted}",
+            params,
+        )
+    )
+    cut = max(int(partial[-1][1]), 0) if len(partial) == wanted else 0
+    rows_sql, params = _span_rows(spans, f"rank = {LEADERS + 1}")
+    beyond = db.execute_sql(
+        f"SELECT SUM(CASE WHEN sales > 0 THEN sales ELSE 0 END) FROM ({rows_sql}) AS t", params
+    ).fetchone()[0]
+    return [int(c) for c, _ in partial], cut + int(beyond or 0)
 
 
 def top_customers(first: dt.date, last: dt.date, limit: int) -> list[TopCustomer]:
     """Customers by what they bought (VAT included) over [first, last]; ties by customer id.
 
-    Only the leaders of each rolled-up month and day are summed, plus everyone who bought on a day
-    not rolled up yet: anyone else bought at most each period's next-after-the-leaders in each
-    period, and when the `limit`th candidate's total is above that bound nobody else can be in the
-    list. That reads a few hundred rows however many customers the shop has; when the bound does not
-    settle it (a flat spread of small buyers), every customer is summed.
+    Whole months come from the month table, the days around them from the day table, days not rolled
+    up yet from the journal. Customers are ranked within each period, so the candidates are read
+    from each period's leaders (`LEADERS`) and summed exactly; everyone else bought at most a bound
+    (see `_candidates`), and when the list's last customer bought more than that, the list is
+    settled from a few hundred rows however many customers the shop has. Otherwise (a flat spread
+    of buyers) every customer is summed in SQL.
     """
     rolled, span = rollup.unrolled_span(first, last)
     live: dict[int, list[int]] = {}
@@ -320,21 +344,21 @@ def top_customers(first: dt.date, last: dt.date, limit: int) -> list[TopCustomer
         entry[0] += row.revenue_fen + row.vat_fen
         entry[1] += row.orders
     spans = periods(first, last)
-    leaders, bound = _leaders(spans, limit)
-    totals = _customer_sums(spans, sorted({*leaders, *live}))
-    for customer_id, (f, n) in live.items():
-        entry = totals.setdefault(customer_id, [0, 0])
-        entry[0] += f
-        entry[1] += n
-    ranked = sorted(totals.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
-    settled = bound is None or (len(ranked) == limit and ranked[-1][1][0] > bound)
-    if not settled:
-        totals = _customer_sums(spans)
+
+    def ranked_totals(candidates: Sequence[int]) -> list[tuple[int, list[int]]]:
+        totals = _rolled_totals(spans, sorted({*candidates, *live}))
         for customer_id, (f, n) in live.items():
             entry = totals.setdefault(customer_id, [0, 0])
             entry[0] += f
             entry[1] += n
-        ranked = sorted(totals.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+        return sorted(totals.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
+
+    candidates, bound = _candidates(spans, limit)
+    ranked = ranked_totals(candidates)
+    if not (len(ranked) == limit and ranked[-1][1][0] > bound):
+        # Today's refunds can lower a rolled-up leader below the next one: read one more per such customer.
+        lowered = sum(1 for f, _ in live.values() if f < 0)
+        ranked = ranked_totals(_top_rolled(spans, limit + lowered))
     people = {
         c.id: c
         for c in Customer.select(Customer.id, Customer.name, Customer.kind).where(

@@ -105,8 +105,11 @@ def _rolled_days(sales: dict[D, dict[int, int]]) -> None:
     DayCustomer.insert_many(rollup.ranked(rows, "day")).execute()
 
 
-def test_a_steady_buyer_who_never_leads_a_day_still_tops_the_range(client) -> None:
-    # Each day someone else buys the most, while customer 2 buys a little less every day.
+def test_a_steady_buyer_who_never_leads_a_day_still_tops_the_range(client, monkeypatch) -> None:
+    # Each day someone else buys the most, while customer 2 buys a little less every day: among each
+    # day's single leader (LEADERS = 1) customer 2 never shows, and the bound sends the list to the
+    # full sum.
+    monkeypatch.setattr(dashboard, "LEADERS", 1)
     first = D(2026, 2, 3)
     days = [first + dt.timedelta(days=n) for n in range(3)]
     _rolled_days({day: {10 + n: 10_000, 2: 9_900} for n, day in enumerate(days)})
@@ -115,6 +118,20 @@ def test_a_steady_buyer_who_never_leads_a_day_still_tops_the_range(client) -> No
     assert [(c.customer_id, c.sales_fen, c.orders) for c in top] == [(2, 29_700, 3)]
     top = dashboard.top_customers(days[0], days[-1], 2)
     assert [(c.customer_id, c.sales_fen) for c in top] == [(2, 29_700), (10, 10_000)]
+
+
+def test_a_list_the_leaders_settle_reads_no_one_else(client, monkeypatch) -> None:
+    monkeypatch.setattr(dashboard, "LEADERS", 1)
+    first = D(2026, 2, 3)
+    days = [first + dt.timedelta(days=n) for n in range(3)]
+    _rolled_days({day: {7: 10_000, 2: 100, 3: 90} for day in days})
+
+    def everyone(*_: object) -> None:
+        raise AssertionError("the leaders settle this list: no full sum")
+
+    monkeypatch.setattr(dashboard, "_top_rolled", everyone)
+    top = dashboard.top_customers(days[0], days[-1], 1)
+    assert [(c.customer_id, c.sales_fen, c.orders) for c in top] == [(7, 30_000, 3)]
 
 
 def test_check_names_a_month_that_differs_from_its_days_and_a_wrong_rank(client) -> None:
