@@ -83,7 +83,7 @@ def main() -> None:
     from backend.dashboard import figures
     from backend.dashboard.generate import Plan, generate
     from backend.db import db
-    from backend.reports import services as reports
+    from backend.receivables import aging
 
     app = create_app(load_settings(database_url=url, secret_key="bench-secret-key-0123456789"))
     database = db.obj
@@ -190,8 +190,8 @@ def main() -> None:
         (
             "receivables",
             get("/api/dashboard/receivables"),
-            lambda: reports.receivables_aging(),
-            "per-customer scan",
+            lambda: aging.aging(from_entries=True),
+            "summed from AR entries",
         ),
         ("stock alerts", get("/api/dashboard/stock-alerts"), None, ""),
         (

@@ -53,6 +53,7 @@ PAGES: tuple[Page, ...] = (
     Page("staff", "collections", "今日催收 Collections", icon="phone-o"),
     Page("staff", "credit", "客户信用 Customer credit", icon="balance-o"),
     Page("staff", "adjust", "应收调整 Adjust an invoice", icon="edit"),
+    Page("staff", "aging", "应收账龄 Receivables aging", icon="clock-o"),
     # owner/
     Page("owner", "dashboard", "经营概况 Dashboard", icon="chart-trending-o"),
     Page("owner", "shifts", "交班记录 Handovers", icon="records-o"),

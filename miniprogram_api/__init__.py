@@ -7,6 +7,7 @@ from flask import Flask
 
 from miniprogram_api import (
     adjustments,
+    aging,
     approvals,
     auth,
     bad_debt,
@@ -53,6 +54,7 @@ BLUEPRINTS = (
     distributor.blp,
     campaigns.blp,
     adjustments.blp,
+    aging.blp,
 )
 
 

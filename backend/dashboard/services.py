@@ -30,8 +30,7 @@ from backend.dashboard.models import (
 from backend.db import db
 from backend.kernel.models import Customer, Product, Sku
 from backend.ledger.services import tuples
-from backend.receivables.models import Invoice
-from backend.reports.services import AGING_BUCKETS
+from backend.receivables import aging
 from payments.models import ReconciliationReport
 
 CHANNELS = ("counter", "miniprogram", "distributor")
@@ -391,53 +390,22 @@ class ReceivablesReport:
     overdue: list[OverdueCustomer] = field(default_factory=list)
 
 
-def _bucket_case(as_of: dt.date) -> pw.Node:
-    """The aging bucket of an invoice's due date, in SQL (dates computed here, so any database)."""
-    whens = []
-    for label, _first, last in AGING_BUCKETS:
-        if last is None:
-            continue
-        whens.append((Invoice.due_on >= as_of - dt.timedelta(days=last), label))
-    return pw.Case(None, whens, AGING_BUCKETS[-1][0])
-
-
 def receivables(as_of: dt.date | None = None, limit: int = 20) -> ReceivablesReport:
-    """Open receivables in aging buckets by days past due, and the customers most overdue."""
-    as_of = as_of or clock.today()
-    report = ReceivablesReport(as_of, buckets={label: 0 for label, _, _ in AGING_BUCKETS})
-    bucket = _bucket_case(as_of)
-    open_invoices = Invoice.open_fen > 0  # the partial index invoice_open_due_on
-    for label, amount, count in tuples(
-        Invoice.select(bucket, pw.fn.SUM(Invoice.open_fen), pw.fn.COUNT(pw.SQL("*")))
-        .where(open_invoices)
-        .group_by(bucket)
-    ):
-        report.buckets[label] = int(amount)
-        report.total_open_fen += int(amount)
-        report.open_invoices += int(count)
-    report.total_overdue_fen = report.total_open_fen - report.buckets["current"]
-    overdue = pw.fn.SUM(pw.Case(None, [(Invoice.due_on < as_of, Invoice.open_fen)], 0))
-    rows = tuples(
-        Invoice.select(Invoice.customer, overdue, pw.fn.SUM(Invoice.open_fen), pw.fn.MIN(Invoice.due_on))
-        .where(open_invoices)
-        .group_by(Invoice.customer)
-        .having(overdue > 0)
-        .order_by(overdue.desc(), Invoice.customer)
-        .limit(limit)
+    """Open receivables in aging buckets by days past due, and the customers most overdue: what
+    was open at the end of `as_of` (default today), from `backend.receivables.aging`."""
+    report = aging.aging(as_of)
+    return ReceivablesReport(
+        report.as_of,
+        total_open_fen=report.open_fen,
+        total_overdue_fen=report.overdue_fen,
+        open_invoices=report.invoices,
+        buckets=dict(report.totals),
+        overdue=[
+            OverdueCustomer(c.customer_id, c.name, c.phone, c.overdue_fen, c.open_fen, c.oldest_due_on)
+            for c in report.customers
+            if c.overdue_fen > 0 and c.oldest_due_on is not None
+        ][:limit],
     )
-    people = {
-        c.id: c
-        for c in Customer.select(Customer.id, Customer.name, Customer.phone).where(
-            Customer.id.in_([int(r[0]) for r in rows] or [0])
-        )
-    }
-    report.overdue = [
-        OverdueCustomer(
-            int(c), people[int(c)].name, people[int(c)].phone, int(o), int(t), figures.as_date(oldest)
-        )
-        for c, o, t, oldest in rows
-    ]
-    return report
 
 
 @dataclass(frozen=True)

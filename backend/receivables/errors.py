@@ -64,3 +64,10 @@ class InvalidAdjustment(DomainError):
     status = 422
     message_zh = "调整无效"
     message_en = "This adjustment is invalid"
+
+
+class InvalidAgingBuckets(DomainError):
+    code = "invalid_buckets"
+    status = 422
+    message_zh = "账龄分段无效：请给出递增的正整数天数，例如 30,60,90，最多 8 个"
+    message_en = "Aging buckets must be ascending positive whole days, such as 30,60,90, at most 8"

@@ -1,4 +1,5 @@
-"""What the owner reads on the phone: the day's sales and margin, receivables aging, stock alerts.
+"""What the owner reads on the phone: the day's sales and margin, stock alerts (receivables aging as
+of any day: `backend.receivables.aging`).
 
 Figures come from the ledgers themselves (journal lines, open invoices, stock levels), never from
 separately kept counters, so a report cannot disagree with `yecai check`.
@@ -13,20 +14,10 @@ import peewee as pw
 
 from backend import clock
 from backend.inventory.models import StockLevel
-from backend.kernel.models import Customer, Order, Sku
+from backend.kernel.models import Order, Sku
 from backend.ledger import chart
 from backend.ledger.models import JournalEntry, JournalLine
 from backend.ledger.services import tuples
-from backend.receivables.models import Invoice
-
-# Aging buckets by days past due: (label, first day, last day or None for "and older").
-AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
-    ("current", -36500, 0),
-    ("1_30", 1, 30),
-    ("31_60", 31, 60),
-    ("61_90", 61, 90),
-    ("over_90", 91, None),
-)
 
 
 @dataclass(frozen=True)
@@ -80,54 +71,6 @@ def day_sales(day: dt.date | None = None) -> DaySales:
         output_vat_fen=-moved.get(chart.OUTPUT_VAT, 0),
         cogs_fen=moved.get(chart.COGS, 0),
     )
-
-
-@dataclass(frozen=True)
-class CustomerAging:
-    customer_id: int
-    name: str
-    open_fen: int
-    buckets: dict[str, int]
-    oldest_due_on: dt.date | None
-
-    @property
-    def overdue_fen(self) -> int:
-        return self.open_fen - self.buckets["current"]
-
-
-def _bucket(days_overdue: int) -> str:
-    for label, first, last in AGING_BUCKETS:
-        if days_overdue >= first and (last is None or days_overdue <= last):
-            return label
-    raise ValueError(days_overdue)  # unreachable: the buckets cover every integer
-
-
-def receivables_aging(as_of: dt.date | None = None) -> list[CustomerAging]:
-    """Open invoices per customer, bucketed by days past due; most overdue customers first."""
-    as_of = as_of or clock.today()
-    rows: dict[int, CustomerAging] = {}
-    query = (
-        Invoice.select(Invoice, Customer.id, Customer.name)
-        .join(Customer)
-        .where(Invoice.open_fen > 0)
-        .order_by(Invoice.customer, Invoice.due_on)
-    )
-    for invoice in query:
-        current = rows.get(invoice.customer_id)
-        if current is None:
-            current = CustomerAging(
-                invoice.customer_id, invoice.customer.name, 0, {b[0]: 0 for b in AGING_BUCKETS}, None
-            )
-        buckets = dict(current.buckets)
-        buckets[_bucket((as_of - invoice.due_on).days)] += invoice.open_fen
-        rows[invoice.customer_id] = CustomerAging(
-            current.customer_id,
-            current.name,
-            current.open_fen + invoice.open_fen,
-            buckets,
-            current.oldest_due_on or invoice.due_on,
-        )
-    return sorted(rows.values(), key=lambda r: (-r.overdue_fen, -r.open_fen, r.customer_id))
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ import pytest
 from backend import clock
 from backend.config import ConfigError, Settings, load_settings
 from backend.ledger.models import JournalEntry
+from backend.receivables.aging import aging
 from backend.receivables.models import Invoice
-from backend.reports.services import receivables_aging
 from store import catalog
 from store.services import fulfil_order, sell_on_account
 from tests.platform.test_reports import _shop
@@ -149,7 +149,7 @@ def test_a_sale_lands_on_the_merchants_day_in_reports_invoices_and_aging(
     }
 
     def dealer_buckets(as_of: D | None = None) -> dict[str, int]:
-        (row,) = [r for r in receivables_aging(as_of) if r.customer_id == dealer.id]
+        (row,) = [r for r in aging(as_of).customers if r.customer_id == dealer.id]
         assert row.oldest_due_on == day + dt.timedelta(days=30)
         return {label: fen for label, fen in row.buckets.items() if fen}
 
