@@ -84,7 +84,21 @@ def db_check_drift() -> None:
 @main.command()
 @click.option("--orders", default=1_000_000, show_default=True, type=click.IntRange(1, 50_000_000))
 @click.option("--days", default=730, show_default=True, type=click.IntRange(1, 3650))
-def generate(orders: int, days: int) -> None:
+@click.option(
+    "--on-account",
+    default=0.15,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="share of orders sold to distributors on account",
+)
+@click.option(
+    "--partial",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="share of on-account invoices paid in two parts (aging benchmarks: 0.3)",
+)
+def generate(orders: int, days: int, on_account: float, partial: float) -> None:
     """Write a busy shop's history in bulk (PostgreSQL, empty database): for benchmarks."""
     import time
 
@@ -94,7 +108,7 @@ def generate(orders: int, days: int) -> None:
     _database(_settings())
     started = time.perf_counter()
     try:
-        write_history(Plan(orders=orders, days=days), echo=click.echo)
+        write_history(Plan(orders=orders, days=days, on_account=on_account, partial=partial), echo=click.echo)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"generated {orders} orders over {days} days in {time.perf_counter() - started:.1f} s")

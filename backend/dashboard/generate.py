@@ -12,7 +12,10 @@ same sales, so `yecai check` passes afterwards:
 - for each order its invoice and receivable entries, its money (receivables payment and the payment
   record WeChat would have), the sale voucher and the cost-of-goods voucher, its stock issue;
 - distributors pay most invoices by bank transfer before or somewhat after they fall due (the
-  collection voucher, Dr 1002 / Cr 1122); the rest stay open, some overdue;
+  collection voucher, Dr 1002 / Cr 1122); the rest stay open, some overdue. `on_account` sets the
+  share of orders sold on account (default 0.15; the rest split between counter and mini-program as
+  50:35), `partial` the share of those paid in two parts (a first part of 30-70% on an earlier day,
+  the rest when collected, or never), so that aging as of a past day has part-paid invoices to sum;
 - WeChat's bill reconciled for every past day but the last two, a few days with differences;
 - the closed days rolled up for the dashboard.
 
@@ -43,6 +46,8 @@ class Plan:
     products: int = 40
     members: int = 20_000
     distributors: int = 60
+    on_account: float = 0.15  # share of orders sold to distributors on account
+    partial: float = 0.0  # share of those paid in two parts
     seed: float = 0.42
     timings: list[tuple[str, float]] = field(default_factory=list)
 
@@ -121,8 +126,9 @@ STEPS: tuple[tuple[str, str], ...] = (
             SELECT day, r_method, r_who,
                    least(((day + at) AT TIME ZONE %(zone)s) AT TIME ZONE 'UTC',
                          %(now)s::timestamp - (random() * interval '1 hour')) AS ts,
-                   CASE WHEN r_channel < 0.5 THEN 'counter' WHEN r_channel < 0.85 THEN 'miniprogram'
-                        ELSE 'distributor' END AS channel
+                   CASE WHEN r_channel >= 1 - %(on_account)s THEN 'distributor'
+                        WHEN r_channel < (1 - %(on_account)s) * 50 / 85 THEN 'counter'
+                        ELSE 'miniprogram' END AS channel
             FROM picked
           ) timed;
         ALTER TABLE gen_order ADD COLUMN customer_id integer, ADD COLUMN method text;
@@ -170,6 +176,13 @@ STEPS: tuple[tuple[str, str], ...] = (
                 FROM gen_line GROUP BY order_id) t ON t.order_id = o.id
           JOIN customer c ON c.id = o.customer_id;
         UPDATE gen_total SET collected_on = NULL WHERE collected_on >= %(today)s::date;
+        -- A share of on-account invoices paid in two parts: the first part before the rest (or alone).
+        ALTER TABLE gen_total ADD COLUMN part_on date, ADD COLUMN part_fen bigint NOT NULL DEFAULT 0;
+        UPDATE gen_total SET
+          part_on = day + floor(random() * (coalesce(collected_on, %(today)s::date - 1) - day + 1))::int,
+          part_fen = greatest(1, total_fen * (30 + floor(random() * 41))::int / 100)
+        WHERE channel = 'distributor' AND random() < %(partial)s AND total_fen > 1
+          AND coalesce(collected_on, %(today)s::date - 1) >= day;
         CREATE UNIQUE INDEX ON gen_total (n);
         INSERT INTO sales_order (id, channel, customer_id, warehouse_id, status, total_fen, vat_fen, paid_fen,
                                  refunded_fen, refunded_vat_fen, placed_by, created_at, paid_at, shipped_at,
@@ -178,7 +191,7 @@ STEPS: tuple[tuple[str, str], ...] = (
                  CASE WHEN channel = 'miniprogram' THEN 'completed'
                       WHEN channel = 'distributor' AND collected_on IS NOT NULL THEN 'paid' ELSE 'shipped' END,
                  total_fen, vat_fen,
-                 CASE WHEN channel = 'distributor' AND collected_on IS NULL THEN 0 ELSE total_fen END,
+                 CASE WHEN channel = 'distributor' AND collected_on IS NULL THEN part_fen ELSE total_fen END,
                  0, 0, NULL, ts,
                  CASE WHEN channel = 'distributor' THEN NULL ELSE ts END, ts + interval '1 minute',
                  CASE WHEN channel = 'miniprogram' THEN ts + interval '3 days' END, 0
@@ -246,14 +259,18 @@ STEPS: tuple[tuple[str, str], ...] = (
                  CASE WHEN method = 'wechat' THEN 'GT' || lpad(n::text, 26, '0') ELSE 'gen-cash-' || n END, ts
           FROM gen_total WHERE method <> 'on_account'
           UNION ALL
-          SELECT %(payment_base)s + %(orders)s + n, customer_id, NULL, 'in', 'bank_transfer', total_fen,
-                 'gen-collection-' || n,
+          SELECT %(payment_base)s + %(orders)s + n, customer_id, NULL, 'in', 'bank_transfer',
+                 total_fen - part_fen, 'gen-collection-' || n,
                  ((collected_on + time '10:00') AT TIME ZONE %(zone)s) AT TIME ZONE 'UTC'
           FROM gen_total WHERE collected_on IS NOT NULL
+          UNION ALL
+          SELECT %(payment_base)s + 2 * %(orders)s + n, customer_id, NULL, 'in', 'bank_transfer', part_fen,
+                 'gen-part-' || n, ((part_on + time '10:00') AT TIME ZONE %(zone)s) AT TIME ZONE 'UTC'
+          FROM gen_total WHERE part_on IS NOT NULL
           ORDER BY 1;
         INSERT INTO invoice (id, customer_id, order_id, amount_fen, open_fen, issued_on, due_on, created_at)
           SELECT %(invoice_base)s + n, customer_id, id, total_fen,
-                 CASE WHEN method = 'on_account' AND collected_on IS NULL THEN total_fen ELSE 0 END,
+                 CASE WHEN method = 'on_account' AND collected_on IS NULL THEN total_fen - part_fen ELSE 0 END,
                  day, day + coalesce(CASE WHEN method = 'on_account' THEN payment_terms_days END, 0), ts
           FROM gen_total ORDER BY n;
         INSERT INTO ar_entry (customer_id, invoice_id, payment_id, kind, amount_fen, created_at)
@@ -262,9 +279,14 @@ STEPS: tuple[tuple[str, str], ...] = (
           SELECT customer_id, %(invoice_base)s + n, %(payment_base)s + n, 'payment', -total_fen, ts
             FROM gen_total WHERE method <> 'on_account'
           UNION ALL
-          SELECT customer_id, %(invoice_base)s + n, %(payment_base)s + %(orders)s + n, 'payment', -total_fen,
+          SELECT customer_id, %(invoice_base)s + n, %(payment_base)s + %(orders)s + n, 'payment',
+                 -(total_fen - part_fen),
                  ((collected_on + time '10:00') AT TIME ZONE %(zone)s) AT TIME ZONE 'UTC'
-            FROM gen_total WHERE collected_on IS NOT NULL;
+            FROM gen_total WHERE collected_on IS NOT NULL
+          UNION ALL
+          SELECT customer_id, %(invoice_base)s + n, %(payment_base)s + 2 * %(orders)s + n, 'payment', -part_fen,
+                 ((part_on + time '10:00') AT TIME ZONE %(zone)s) AT TIME ZONE 'UTC'
+            FROM gen_total WHERE part_on IS NOT NULL;
         UPDATE customer c SET balance_fen = s.open
           FROM (SELECT customer_id, sum(open_fen) AS open FROM invoice
                 WHERE id > %(invoice_base)s GROUP BY customer_id) s
@@ -289,6 +311,11 @@ STEPS: tuple[tuple[str, str], ...] = (
                  'payment', %(payment_base)s + %(orders)s + n, collected_on,
                  ((collected_on + time '10:00') AT TIME ZONE %(zone)s) AT TIME ZONE 'UTC'
           FROM gen_total WHERE collected_on IS NOT NULL
+          UNION ALL
+          SELECT %(sale_entry_base)s + 3 * %(orders)s + n, 'receivable.collected', '收款 批发商 部分',
+                 'payment', %(payment_base)s + 2 * %(orders)s + n, part_on,
+                 ((part_on + time '10:00') AT TIME ZONE %(zone)s) AT TIME ZONE 'UTC'
+          FROM gen_total WHERE part_on IS NOT NULL
           ORDER BY 1;
         -- In entry order, as the app writes them: a day's vouchers and their lines sit together.
         INSERT INTO journal_line (entry_id, account_code, debit_fen, credit_fen, customer_id)
@@ -307,11 +334,17 @@ STEPS: tuple[tuple[str, str], ...] = (
             UNION ALL
             SELECT %(sale_entry_base)s + 2 * n, '1405', 0, cost_fen, NULL FROM gen_total WHERE cost_fen > 0
             UNION ALL
-            SELECT %(sale_entry_base)s + 2 * %(orders)s + n, '1002', total_fen, 0, NULL
+            SELECT %(sale_entry_base)s + 2 * %(orders)s + n, '1002', total_fen - part_fen, 0, NULL
               FROM gen_total WHERE collected_on IS NOT NULL
             UNION ALL
-            SELECT %(sale_entry_base)s + 2 * %(orders)s + n, '1122', 0, total_fen, customer_id
+            SELECT %(sale_entry_base)s + 2 * %(orders)s + n, '1122', 0, total_fen - part_fen, customer_id
               FROM gen_total WHERE collected_on IS NOT NULL
+            UNION ALL
+            SELECT %(sale_entry_base)s + 3 * %(orders)s + n, '1002', part_fen, 0, NULL
+              FROM gen_total WHERE part_on IS NOT NULL
+            UNION ALL
+            SELECT %(sale_entry_base)s + 3 * %(orders)s + n, '1122', 0, part_fen, customer_id
+              FROM gen_total WHERE part_on IS NOT NULL
           ) v ORDER BY 1;
         """,
     ),
@@ -362,6 +395,8 @@ def generate(plan: Plan, echo: Callable[[str], None] = print) -> Plan:
         "products": plan.products,
         "members": plan.members,
         "distributors": plan.distributors,
+        "on_account": plan.on_account,
+        "partial": plan.partial,
         "sku_count": plan.products * SKUS_PER_PRODUCT,
         "zone": str(clock.zone()),
         "now": now,
