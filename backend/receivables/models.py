@@ -80,7 +80,9 @@ class ArEntry(BaseModel):
     created_at = pw.DateTimeField(default=clock.now)
 
     class Meta:
-        indexes = ((("customer",), False),)
+        # (invoice, created_at, amount_fen): aging as of a past day sums an invoice's entries written
+        # before the end of that day from this index alone (migration 0070, which says why).
+        indexes = ((("customer",), False), (("invoice", "created_at", "amount_fen"), False))
         constraints = [pw.Check("amount_fen <> 0")]
 
 
