@@ -1,5 +1,6 @@
 """Aging as of any past day: a quarter of trading (sales on account, partial payments, credit notes,
-counter sales refunded, late interest and its waivers, write-offs and recoveries), each event on its
+counter sales refunded, late interest and its waivers, write-offs and recoveries, adjustments down and
+up), each event on its
 own business day and at awkward hours (just after and before midnight in Beijing); then, for every day
 of the quarter, the aging as of that day equals a brute-force recomputation in Python from every
 entry, per customer, per bucket and per invoice, with the default and with custom buckets."""
@@ -18,7 +19,7 @@ import pytest
 from backend import clock
 from backend.errors import DomainError
 from backend.inventory.services import receive_purchase
-from backend.receivables import aging
+from backend.receivables import adjustments, aging
 from backend.receivables.credit import interest, writeoffs
 from backend.receivables.credit.models import InterestCharge, WriteOff
 from backend.receivables.credit.profiles import change_profile
@@ -157,7 +158,19 @@ def trade_a_quarter(books: Books) -> dict[str, int]:
                             actor_id=owner,
                         )
                         done["write-off"] += 1
-                    elif roll < 0.225:
+                    elif roll < 0.235 and open_ones:
+                        invoice = rng.choice(open_ones)
+                        direction = rng.choice(["lower", "raise"])
+                        adjustments.adjust(
+                            invoice.id,
+                            "discount" if direction == "lower" else "price_correction",
+                            max(1, invoice.open_fen // 10),
+                            "折让" if direction == "lower" else "价格更正",
+                            actor_id=owner,
+                            direction=direction,
+                        )
+                        done["adjustment " + direction] += 1
+                    elif roll < 0.245:
                         row = WriteOff.select().where(WriteOff.recovered_fen < WriteOff.amount_fen).first()
                         if row is not None:
                             credit_orders.recover_written_off(
