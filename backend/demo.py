@@ -16,9 +16,10 @@ from backend.db import transaction
 from payments import demo as payments_demo
 from store import demo as store_demo
 from store.distribution import demo_data as distribution_demo
+from store.distribution import demo_history as distribution_history
 
 # Each domain that has demo data adds its seeder here; called in order with no arguments.
-SEEDERS = (store_demo.seed, payments_demo.seed, distribution_demo.seed)
+SEEDERS = (store_demo.seed, payments_demo.seed, distribution_demo.seed, distribution_history.seed)
 
 DEMO_ACCOUNTS = (
     ("owner", "owner", "老板 Owner", "13800000001"),
