@@ -101,6 +101,7 @@ def main() -> None:
 
         started = time.perf_counter()
         rollup.roll_up_closed_days()
+        database.execute_sql("VACUUM ANALYZE")  # as autovacuum would after the catch-up's writes
         print(f"roll-up caught up in {time.perf_counter() - started:.1f} s")
     counts = {
         table: database.execute_sql(f"SELECT count(*) FROM {table}").fetchone()[0]

@@ -344,20 +344,28 @@ def top_customers(first: dt.date, last: dt.date, limit: int) -> list[TopCustomer
         entry[1] += row.orders
     spans = periods(first, last)
 
-    def ranked_totals(candidates: Sequence[int]) -> list[tuple[int, list[int]]]:
-        totals = _rolled_totals(spans, sorted({*candidates, *live}))
-        for customer_id, (f, n) in live.items():
+    def ranked_totals(candidates: Sequence[int], with_live: Sequence[int]) -> list[tuple[int, list[int]]]:
+        totals = _rolled_totals(spans, sorted({*candidates, *with_live}))
+        for customer_id in with_live:
+            f, n = live[customer_id]
             entry = totals.setdefault(customer_id, [0, 0])
             entry[0] += f
             entry[1] += n
         return sorted(totals.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
 
     candidates, bound = _candidates(spans, limit)
-    ranked = ranked_totals(candidates)
+    chosen = set(candidates)
+    ranked = ranked_totals(candidates, [c for c in live if c in chosen])
+    if len(ranked) == limit and ranked[-1][1][0] > bound:
+        # Someone who bought today and is no candidate has at most `bound` before today: only those
+        # whose purchases today could lift them into the list are summed.
+        lifted = [c for c, (f, _) in live.items() if c not in chosen and bound + f >= ranked[-1][1][0]]
+        if lifted:
+            ranked = ranked_totals([*candidates, *lifted], [c for c in live if c in chosen or c in lifted])
     if not (len(ranked) == limit and ranked[-1][1][0] > bound):
         # Today's refunds can lower a rolled-up leader below the next one: read one more per such customer.
         lowered = sum(1 for f, _ in live.values() if f < 0)
-        ranked = ranked_totals(_top_rolled(spans, limit + lowered))
+        ranked = ranked_totals(_top_rolled(spans, limit + lowered), list(live))
     people = {
         c.id: c
         for c in Customer.select(Customer.id, Customer.name, Customer.kind).where(
