@@ -80,6 +80,10 @@ class Settings:
     shop_name: str = "业财小店"
     printer_url: str = ""
     printer_width_mm: int = 58
+    # Period statements (对账单): an unconfirmed statement is reminded every this many days (at most 3
+    # times); a statement's signed link for the phone works this many days.
+    statement_remind_days: int = 7
+    statement_link_days: int = 60
     # Mount the local WeChat simulator at /sandbox (demo and tests only).
     mount_sandbox: bool = False
     testing: bool = False
@@ -137,6 +141,8 @@ _ENV = {
     "shop_name": "YECAI_SHOP_NAME",
     "printer_url": "YECAI_PRINTER_URL",
     "printer_width_mm": "YECAI_PRINTER_WIDTH_MM",
+    "statement_remind_days": "YECAI_STATEMENT_REMIND_DAYS",
+    "statement_link_days": "YECAI_STATEMENT_LINK_DAYS",
 }
 
 
@@ -148,6 +154,8 @@ _POSITIVE = (
     "login_max_failures_per_address",
     "costly_requests_per_minute",
     "outbox_redeliver_seconds",
+    "statement_remind_days",
+    "statement_link_days",
 )
 
 

@@ -34,6 +34,7 @@ from backend.printing import models as printing_models
 from backend.receivables import adjustments as receivables_adjustments
 from backend.receivables import checks as receivables_checks
 from backend.receivables import models as receivables_models
+from backend.receivables import statement_models, statements
 from backend.receivables.credit import allowances as credit_allowances
 from backend.receivables.credit import checks as credit_checks
 from backend.receivables.credit import digest as credit_digest
@@ -105,6 +106,9 @@ REGISTERING_MODULES = (
     credit_interest,
     credit_scoring,
     credit_writeoffs,
+    # Period statements the customer confirms or disputes (对账), and their messages.
+    statement_models,
+    statements,
 )
 
 # Every periodic job, declared here and nowhere else (how they run: backend/jobs/schedule.py).
@@ -126,6 +130,9 @@ PERIODIC: tuple[Periodic, ...] = (
     # Credit's night, once per business day from 01:00: promises, late interest on the 1st, dunning,
     # scores and limit proposals, bad-debt warnings, the owner's digest.
     Periodic("credit.nightly", 900, credit_jobs.nightly),
+    # Last month's statements from 02:00 on the 1st (caught up later if missed), sent; reminders of
+    # statements left unconfirmed.
+    Periodic("statements.monthly", 3600, statements.periodic),
 )
 
 

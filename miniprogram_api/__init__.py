@@ -27,6 +27,7 @@ from miniprogram_api import (
     reports,
     shop,
     shop_admin,
+    statements,
     users,
     wechat_notify,
 )
@@ -55,6 +56,7 @@ BLUEPRINTS = (
     campaigns.blp,
     adjustments.blp,
     aging.blp,
+    statements.blp,
 )
 
 

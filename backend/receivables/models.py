@@ -82,7 +82,12 @@ class ArEntry(BaseModel):
     class Meta:
         # (invoice, created_at, amount_fen): aging as of a past day sums an invoice's entries written
         # before the end of that day from this index alone (migration 0070, which says why).
-        indexes = ((("customer",), False), (("invoice", "created_at", "amount_fen"), False))
+        # (customer, created_at): one statement period is read without reading the history (0072).
+        indexes = (
+            (("customer",), False),
+            (("invoice", "created_at", "amount_fen"), False),
+            (("customer", "created_at"), False),
+        )
         constraints = [pw.Check("amount_fen <> 0")]
 
 

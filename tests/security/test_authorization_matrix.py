@@ -50,12 +50,15 @@ def refused(response: Any) -> bool:
 def snapshot() -> dict[str, Any]:
     """Every ledger and shop table (tests.store), plus sessions, share links and after-sales."""
     from backend.auth.models import AuthToken
+    from backend.receivables.statement_models import Statement, StatementDispute
     from store.shop_models import AfterSaleRequest, ShareLink
 
     state = shop_snapshot()
     state["sessions"] = sorted((t.id, t.revoked_at is None) for t in AuthToken.select())
     state["share_links"] = ShareLink.select().count()
     state["aftersales"] = sorted((r.id, r.status) for r in AfterSaleRequest.select())
+    state["statements"] = sorted((s.id, s.status, s.content_hash) for s in Statement.select())
+    state["statement_disputes"] = sorted((d.id, d.status) for d in StatementDispute.select())
     return state
 
 

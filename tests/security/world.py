@@ -32,6 +32,7 @@ OWNED = {
     "customer_id": "customer",
     "line_id": "order_line",
     "price_list_id": "price_list",  # a list for one customer is theirs; a grade's or channel's is shared
+    "statement_id": "statement",
 }
 PER_LOGIN = {"session"}
 
@@ -49,6 +50,11 @@ NOT_OWNED = {
     # A campaign is addressed to customer grades, not to one person; campaigns.visible_to() refuses a
     # distributor outside its grades (tests/distribution/test_campaigns.py).
     "campaign_id",
+    # Only staff resolve a statement dispute.
+    "dispute_id",
+    # A statement's signed link names one statement by design (shared with its customer's phone); a
+    # tampered or unknown token is a 404 (tests/receivables/test_statements.py).
+    "token",
 }
 
 # Response objects (OpenAPI component names) that are one of a person's objects: a list that shows
@@ -68,6 +74,8 @@ KIND_OF_SCHEMA = {
     "ShareLinkOut": "share_link",
     "PriceListOut": "price_list",
     "PriceListDetailOut": "price_list",
+    "StatementOut": "statement",
+    "StatementDetailOut": "statement",
 }
 
 
@@ -244,9 +252,20 @@ def _distributor(client: Any, sandbox: Any, shop: Any, name: str, marker: str) -
         order_line=[order["lines"][0]["id"]],
         invoice=[i["id"] for i in account["open_items"]],
         customer=[customer.id],
+        statement=[_sent_statement(customer.id)],
     )
     _spare_session(client, sandbox, me)
     return me
+
+
+def _sent_statement(customer_id: int) -> int:
+    """A statement of yesterday, sent to the customer (what they may read, confirm and dispute)."""
+    from backend import clock
+    from backend.receivables import statements
+
+    yesterday = clock.today() - dt.timedelta(days=1)
+    made = statements.generate(customer_id, yesterday, yesterday)
+    return statements.send(made.id).id
 
 
 def _login_user(client: Any, sandbox: Any, role: str, name: str) -> Principal:

@@ -1,0 +1,390 @@
+"""Period statements over HTTP: a month of a distributor's trading, the monthly statement, a disputed
+line settled by an adjustment, the new version confirmed and frozen; the next month carries the
+settlement in its opening; bad input (someone else's statement, twice, a tampered or expired link, a
+frozen period) is a clear error that changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from backend import clock
+from tests.statements.conftest import Shop, noon, post
+
+
+def buy(client: Any, shop: Shop, quantity: int) -> int:
+    answer = post(
+        client,
+        "/api/orders",
+        shop.dist.headers,
+        {"items": [{"sku_id": shop.sku.id, "quantity": quantity}], "on_account": True},
+    )
+    assert answer.status_code == 201, answer.json
+    return answer.json["id"]
+
+
+def trade_november(client: Any, shop: Shop) -> dict[str, int]:
+    """Oct 28: 2 bottles (2,260 fen). November: 10 (11,300), 5 (5,650), 8,000 collected in cash
+    (oldest due first: Oct's 2,260 then 5,740 of the Nov 3 invoice), 3 (3,390)."""
+    orders = {}
+    for day, quantity in ((dt.date(2026, 10, 28), 2), (dt.date(2026, 11, 3), 10), (dt.date(2026, 11, 10), 5)):
+        clock.travel_to(noon(day))
+        shop.relogin()
+        orders[day.isoformat()] = buy(client, shop, quantity)
+    clock.travel_to(noon(dt.date(2026, 11, 15)))
+    shop.relogin()
+    paid = post(
+        client,
+        "/api/collections",
+        shop.staff,
+        {"customer_id": shop.dist.customer.id, "amount_fen": 8000, "method": "cash"},
+    )
+    assert paid.status_code == 201, paid.json
+    clock.travel_to(noon(dt.date(2026, 11, 20)))
+    shop.relogin()
+    orders["2026-11-20"] = buy(client, shop, 3)
+    return orders
+
+
+def shape(statement: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [
+        (line["on_date"], line["kind"], line["amount_fen"], line["balance_fen"])
+        for line in statement["lines"]
+    ]
+
+
+def test_a_month_disputed_adjusted_and_confirmed(
+    client: Any, shop: Shop, unchanged: Any, drain_jobs: Any
+) -> None:
+    from backend import wiring
+    from backend.receivables import statements
+    from backend.receivables.statement_models import Statement, StatementNotice
+
+    pytest.importorskip("backend.receivables.adjustments")
+    trade_november(client, shop)
+    # The 1st of December, 02:30 in Beijing: the monthly job makes and sends last month's statements.
+    clock.travel_to(dt.datetime(2026, 11, 30, 18, 30))
+    wiring.run_periodic("statements.monthly")
+    wiring.run_periodic("statements.monthly")  # a second run makes nothing more
+    drain_jobs()
+    shop.relogin()
+    mine = client.get("/api/my/statements", headers=shop.dist.headers).json["items"]
+    assert [(s["period_start"], s["period_end"], s["status"], s["version"]) for s in mine] == [
+        ("2026-11-01", "2026-11-30", "sent", 1)
+    ]
+    first = client.get(f"/api/my/statements/{mine[0]['id']}", headers=shop.dist.headers).json
+    assert (first["opening_fen"], first["debit_fen"], first["credit_fen"], first["closing_fen"]) == (
+        2260,
+        20340,
+        8000,
+        14600,
+    )
+    assert shape(first) == [
+        ("2026-11-03", "invoice", 11300, 13560),
+        ("2026-11-10", "invoice", 5650, 19210),
+        ("2026-11-15", "payment", -2260, 16950),
+        ("2026-11-15", "payment", -5740, 11210),
+        ("2026-11-20", "invoice", 3390, 14600),
+    ]
+    assert first["lines"][0]["description"].startswith("销售 发票#")
+    # The other distributor (no activity, nothing open in November) gets none; one message was queued.
+    assert client.get("/api/my/statements", headers=shop.other.headers).json["items"] == []
+    assert [n.purpose for n in StatementNotice.select()] == ["send"]
+
+    # Not theirs: the other distributor can neither read, confirm nor dispute it.
+    line_10th = first["lines"][1]["id"]
+    with unchanged():
+        for answer in (
+            client.get(f"/api/my/statements/{first['id']}", headers=shop.other.headers),
+            post(client, f"/api/my/statements/{first['id']}/confirm", shop.other.headers),
+            post(
+                client,
+                f"/api/my/statements/{first['id']}/disputes",
+                shop.other.headers,
+                {"line_ids": [line_10th], "note": "不是我的"},
+            ),
+        ):
+            assert (answer.status_code, answer.json["error"]["code"]) == (404, "statement_not_found")
+
+    # The distributor disputes the 10 November invoice: one bottle short.
+    disputed = post(
+        client,
+        f"/api/my/statements/{first['id']}/disputes",
+        shop.dist.headers,
+        {"line_ids": [line_10th], "note": "少收到1瓶"},
+    )
+    assert disputed.status_code == 201, disputed.json
+    assert disputed.json["status"] == "disputed"
+    (dispute,) = disputed.json["disputes"]
+    assert (dispute["line_id"], dispute["note"], dispute["status"]) == (line_10th, "少收到1瓶", "open")
+    with unchanged():
+        refused = post(client, f"/api/my/statements/{first['id']}/confirm", shop.dist.headers)
+        assert (refused.status_code, refused.json["error"]["code"]) == (409, "statement_not_open")
+        again = post(
+            client,
+            f"/api/my/statements/{first['id']}/disputes",
+            shop.dist.headers,
+            {"line_ids": [line_10th], "note": "再说一次"},
+        )
+        assert (again.status_code, again.json["error"]["code"]) == (422, "invalid_statement_dispute")
+
+    # Staff see it among the disputed and settle it with an adjustment of one bottle.
+    listed = client.get("/api/statements", headers=shop.staff, query_string={"status": "disputed"}).json
+    assert [s["id"] for s in listed["items"]] == [first["id"]]
+    resolved = post(
+        client,
+        f"/api/statement-disputes/{dispute['id']}/resolve",
+        shop.staff,
+        {"action": "adjust", "amount_fen": 1130, "note": "少发1瓶，调减"},
+    )
+    assert resolved.status_code == 200, resolved.json
+    assert resolved.json["dispute"]["status"] == "resolved"
+    assert resolved.json["dispute"]["adjustment_id"] is not None
+    second_id = resolved.json["new_statement_id"]
+    old = client.get(f"/api/statements/{first['id']}", headers=shop.staff).json
+    assert (old["status"], old["newer_statement_id"]) == ("superseded", second_id)
+
+    second = client.get(f"/api/my/statements/{second_id}", headers=shop.dist.headers).json
+    assert (second["version"], second["status"], second["supersedes_id"]) == (2, "sent", first["id"])
+    assert (second["opening_fen"], second["debit_fen"], second["credit_fen"], second["closing_fen"]) == (
+        2260,
+        20340,
+        9130,
+        13470,
+    )
+    assert shape(second) == [*shape(first), ("2026-12-01", "adjustment", -1130, 13470)]
+
+    # The distributor confirms the new version: frozen with the hash of what they saw.
+    confirmed = post(client, f"/api/my/statements/{second_id}/confirm", shop.dist.headers)
+    assert confirmed.status_code == 200, confirmed.json
+    assert confirmed.json["status"] == "confirmed"
+    row = Statement.get_by_id(second_id)
+    assert row.content_hash == statements.content_hash(row) and len(row.content_hash) == 64
+    with unchanged():
+        twice = post(client, f"/api/my/statements/{second_id}/confirm", shop.dist.headers)
+        assert (twice.status_code, twice.json["error"]["code"]) == (409, "statement_already_confirmed")
+        superseded = post(client, f"/api/my/statements/{first['id']}/confirm", shop.dist.headers)
+        assert (superseded.status_code, superseded.json["error"]["code"]) == (409, "statement_superseded")
+        frozen = post(
+            client,
+            f"/api/customers/{shop.dist.customer.id}/statements",
+            shop.staff,
+            {"period_start": "2026-11-01", "period_end": "2026-11-30"},
+        )
+        assert (frozen.status_code, frozen.json["error"]["code"]) == (409, "statement_frozen")
+        overlapping = post(
+            client,
+            f"/api/customers/{shop.dist.customer.id}/statements",
+            shop.staff,
+            {"period_start": "2026-11-20", "period_end": "2026-11-30"},
+        )
+        assert (overlapping.status_code, overlapping.json["error"]["code"]) == (409, "statement_frozen")
+
+    # December: the settlement, already shown on November's confirmed statement, is in the opening.
+    clock.travel_to(noon(dt.date(2026, 12, 5)))
+    shop.relogin()
+    buy(client, shop, 1)
+    clock.travel_to(noon(dt.date(2027, 1, 2)))
+    december = post(
+        client,
+        f"/api/customers/{shop.dist.customer.id}/statements",
+        shop.staff,
+        {"period_start": "2026-12-01", "period_end": "2026-12-31"},
+    )
+    assert december.status_code == 201, december.json
+    assert (december.json["status"], december.json["opening_fen"], december.json["closing_fen"]) == (
+        "draft",
+        13470,
+        14600,
+    )
+    assert shape(december.json) == [("2026-12-05", "invoice", 1130, 14600)]
+    from backend.checks import run_all
+
+    assert [p for r in run_all() for p in r.problems] == []
+
+
+def test_signed_link_confirms_and_refuses_tampering(client: Any, shop: Shop, unchanged: Any) -> None:
+    from backend.receivables import statements
+
+    trade_november(client, shop)
+    clock.travel_to(noon(dt.date(2026, 12, 2)))
+    made = post(
+        client,
+        f"/api/customers/{shop.dist.customer.id}/statements",
+        shop.staff,
+        {"period_start": "2026-11-01", "period_end": "2026-11-30"},
+    ).json
+    token = made["link_url"].rsplit("/", 1)[1]
+    # A draft is not the customer's to see yet, by link or in the mini-program.
+    with unchanged():
+        assert client.get(f"/api/statement-links/{token}").status_code == 404
+    sent = post(client, f"/api/statements/{made['id']}/send", shop.staff)
+    assert sent.status_code == 200, sent.json
+    seen = client.get(f"/api/statement-links/{token}")
+    assert seen.status_code == 200 and seen.json["closing_fen"] == 14600
+
+    sid, expires, signature = token.split(".")
+    other = statements.generate(shop.other.customer.id, dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    statements.send(other.id)
+    forged = [
+        f"{sid}.{expires}.{signature[:-1]}{'A' if signature[-1] != 'A' else 'B'}",  # signature changed
+        f"{sid}.{int(expires) + 86400}.{signature}",  # expiry pushed out
+        f"{other.id}.{expires}.{signature}",  # another statement
+        "garbage",
+        f"{sid}..{signature}",
+    ]
+    with unchanged():
+        for bad in forged:
+            for answer in (
+                client.get(f"/api/statement-links/{bad}"),
+                client.post(f"/api/statement-links/{bad}/confirm"),
+                client.post(f"/api/statement-links/{bad}/disputes", json={"line_ids": [1], "note": "x"}),
+            ):
+                assert (answer.status_code, answer.json["error"]["code"]) == (
+                    404,
+                    "statement_link_invalid",
+                ), bad
+
+    confirmed = client.post(f"/api/statement-links/{token}/confirm")
+    assert confirmed.status_code == 200, confirmed.json
+    assert (confirmed.json["status"], confirmed.json["confirmed_via"]) == ("confirmed", "link")
+    with unchanged():
+        twice = client.post(f"/api/statement-links/{token}/confirm")
+        assert (twice.status_code, twice.json["error"]["code"]) == (409, "statement_already_confirmed")
+        late = client.post(
+            f"/api/statement-links/{token}/disputes",
+            json={"line_ids": [made["lines"][0]["id"]], "note": "晚了"},
+        )
+        assert (late.status_code, late.json["error"]["code"]) == (409, "statement_already_confirmed")
+
+    # Sixty days on, the link has expired: a 403, nothing changes.
+    other_token = statements.link_token(other.id)
+    clock.travel_to(noon(dt.date(2027, 2, 1)))
+    with unchanged():
+        expired = client.post(f"/api/statement-links/{other_token}/confirm")
+        assert (expired.status_code, expired.json["error"]["code"]) == (403, "statement_link_expired")
+
+
+def test_reminders_until_confirmed(client: Any, shop: Shop, wechat_sandbox: Any, drain_jobs: Any) -> None:
+    from backend.auth.models import WechatIdentity
+    from backend.receivables import statements
+    from backend.receivables.statement_models import StatementNotice
+
+    WechatIdentity.create(openid="o-statement-1", user=shop.dist.user.id)
+    wechat_sandbox.subscribe("o-statement-1", "TPL_STATEMENT", count=2)
+    trade_november(client, shop)
+    clock.travel_to(noon(dt.date(2026, 12, 1)))
+    made = statements.monthly()
+    assert len(made) == 1
+    drain_jobs()
+    assert statements.remind() == 0  # not yet due
+    clock.travel_to(noon(dt.date(2026, 12, 8)))
+    assert statements.remind() == 1
+    assert statements.remind() == 0  # once per period of days
+    drain_jobs()
+    notices = [(n.purpose, n.number, n.status) for n in StatementNotice.select().order_by(StatementNotice.id)]
+    assert notices == [("send", 1, "sent"), ("remind", 1, "sent")]
+    # Confirmed: no more reminders.
+    statements.confirm(made[0], shop.dist.customer.id, user_id=shop.dist.user.id, via="api")
+    clock.travel_to(noon(dt.date(2026, 12, 20)))
+    assert statements.remind() == 0
+
+
+def test_bad_periods_and_unknown_objects(client: Any, shop: Shop, unchanged: Any) -> None:
+    clock.travel_to(noon(dt.date(2026, 12, 2)))
+    url = f"/api/customers/{shop.dist.customer.id}/statements"
+    with unchanged():
+        for body, status, code in (
+            ({"period_start": "2026-11-30", "period_end": "2026-11-01"}, 422, "invalid_statement_period"),
+            ({"period_start": "2026-12-01", "period_end": "2026-12-02"}, 422, "invalid_statement_period"),
+            ({"period_start": "2025-01-01", "period_end": "2026-11-30"}, 422, "invalid_statement_period"),
+        ):
+            answer = post(client, url, shop.staff, body)
+            assert (answer.status_code, answer.json["error"]["code"]) == (status, code), body
+        missing = post(
+            client,
+            "/api/customers/999999/statements",
+            shop.staff,
+            {"period_start": "2026-11-01", "period_end": "2026-11-30"},
+        )
+        assert missing.status_code == 404
+        assert client.get("/api/statements/999999", headers=shop.staff).status_code == 404
+        gone = post(
+            client, "/api/statement-disputes/999999/resolve", shop.staff, {"action": "reject", "note": "x"}
+        )
+        assert (gone.status_code, gone.json["error"]["code"]) == (404, "statement_dispute_not_found")
+
+
+def test_a_rejected_dispute_gives_the_same_figures_again(client: Any, shop: Shop, unchanged: Any) -> None:
+    trade_november(client, shop)
+    clock.travel_to(noon(dt.date(2026, 12, 2)))
+    shop.relogin()
+    made = post(
+        client,
+        f"/api/customers/{shop.dist.customer.id}/statements",
+        shop.staff,
+        {"period_start": "2026-11-01", "period_end": "2026-11-30"},
+    ).json
+    assert post(client, f"/api/statements/{made['id']}/send", shop.staff).status_code == 200
+    with unchanged():
+        twice = post(client, f"/api/statements/{made['id']}/send", shop.staff)
+        assert (twice.status_code, twice.json["error"]["code"]) == (409, "statement_not_open")
+        for body in (
+            {"line_ids": [made["lines"][0]["id"]], "note": " "},
+            {"line_ids": [999999], "note": "x"},
+        ):
+            bad = post(client, f"/api/my/statements/{made['id']}/disputes", shop.dist.headers, body)
+            assert bad.status_code == 422, bad.json
+    disputed = post(
+        client,
+        f"/api/my/statements/{made['id']}/disputes",
+        shop.dist.headers,
+        {"line_ids": [made["lines"][2]["id"], made["lines"][3]["id"]], "note": "收款日期不对"},
+    ).json
+    first, second = disputed["disputes"]
+    with unchanged():
+        no_note = post(
+            client, f"/api/statement-disputes/{first['id']}/resolve", shop.staff, {"action": "reject"}
+        )
+        assert (no_note.status_code, no_note.json["error"]["code"]) == (422, "invalid_statement_dispute")
+        as_dist = post(
+            client,
+            f"/api/statement-disputes/{first['id']}/resolve",
+            shop.dist.headers,
+            {"action": "reject", "note": "x"},
+        )
+        assert as_dist.status_code == 403
+    one = post(
+        client,
+        f"/api/statement-disputes/{first['id']}/resolve",
+        shop.staff,
+        {"action": "reject", "note": "15日现金收款无误"},
+    ).json
+    assert (one["dispute"]["status"], one["new_statement_id"]) == ("rejected", None)  # one still open
+    with unchanged():
+        again = post(
+            client,
+            f"/api/statement-disputes/{first['id']}/resolve",
+            shop.staff,
+            {"action": "reject", "note": "x"},
+        )
+        assert (again.status_code, again.json["error"]["code"]) == (409, "statement_dispute_decided")
+    two = post(
+        client,
+        f"/api/statement-disputes/{second['id']}/resolve",
+        shop.staff,
+        {"action": "reject", "note": "同上"},
+    ).json
+    newer = client.get(f"/api/my/statements/{two['new_statement_id']}", headers=shop.dist.headers).json
+    assert (newer["version"], newer["status"], newer["closing_fen"]) == (2, "sent", 14600)
+    assert [(x["kind"], x["amount_fen"]) for x in newer["lines"]] == [
+        (x["kind"], x["amount_fen"]) for x in made["lines"]
+    ]
+    listed = client.get("/api/my/statements", headers=shop.dist.headers).json["items"]
+    assert [(s["version"], s["status"]) for s in listed] == [(2, "sent"), (1, "superseded")]
+    assert (
+        post(client, f"/api/my/statements/{newer['id']}/confirm", shop.dist.headers).json["status"]
+        == "confirmed"
+    )
