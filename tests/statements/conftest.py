@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import unchanged_by
+
 _keys = itertools.count(1)
 
 
@@ -112,12 +114,4 @@ def snapshot() -> dict[str, Any]:
 @pytest.fixture
 def unchanged() -> Any:
     """with unchanged(): <something that must be refused> -- asserts nothing changed."""
-    from contextlib import contextmanager
-
-    @contextmanager
-    def guard():  # type: ignore[no-untyped-def]
-        before = snapshot()
-        yield
-        assert snapshot() == before
-
-    return guard
+    return unchanged_by(snapshot)
