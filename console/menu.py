@@ -54,6 +54,7 @@ PAGES: tuple[Page, ...] = (
     Page("staff", "credit", "客户信用 Customer credit", icon="balance-o"),
     Page("staff", "adjust", "应收调整 Adjust an invoice", icon="edit"),
     Page("staff", "aging", "应收账龄 Receivables aging", icon="clock-o"),
+    Page("staff", "statements", "对账单 Statements", icon="records-o"),
     # owner/
     Page("owner", "dashboard", "经营概况 Dashboard", icon="chart-trending-o"),
     Page("owner", "shifts", "交班记录 Handovers", icon="records-o"),
@@ -63,6 +64,7 @@ PAGES: tuple[Page, ...] = (
     Page("dist", "cart", "订货车 Cart", icon="cart-o"),
     Page("dist", "orders", "我的订单 My orders (再来一单 reorder)", icon="orders-o"),
     Page("dist", "account", "账户与账单 Account & invoices", icon="balance-o"),
+    Page("dist", "statements", "对账单 Statements (对账)", icon="records-o"),
 )
 
 

@@ -27,6 +27,13 @@ def login() -> str:
     return render_template("login.html", page_roles=None)
 
 
+@bp.get("/s/<token>")
+def statement_link(token: str) -> str:
+    """A statement opened from its signed link, without logging in: the page asks the API, which
+    checks the signature (a tampered or expired link shows the API's error)."""
+    return render_template("public/statement.html", token=token[:200], page=None, page_roles=None)
+
+
 @bp.get("/<area>/<name>")
 def page(area: str, name: str) -> str:
     found = menu.find(area, name)
