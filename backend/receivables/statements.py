@@ -474,6 +474,9 @@ def generate_period(
     made: list[int] = []
     for chunk in _chunks(ids):
         with transaction():
+            # Two runs at once (two workers, a retry) wait for each other here, customer by customer in
+            # id order, so the second finds the first's statements and makes none.
+            list(locked(Customer.select(Customer.id).where(Customer.id.in_(list(chunk))).order_by(Customer.id)))
             have = {
                 int(c)
                 for (c,) in tuples(
