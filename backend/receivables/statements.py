@@ -244,6 +244,15 @@ def drafts(customer_ids: Sequence[int], period_start: dt.date, period_end: dt.da
     (openings, the period's entries, entries carried from earlier statements, settlements)."""
     utc_from, utc_to = bounds(period_start, period_end)
     out: dict[int, Draft] = {c: Draft(c) for c in customer_ids}
+    days: dict[dt.datetime, dt.date] = {}
+
+    def day_of(at: dt.datetime) -> dt.date:
+        # Every zone's offset is a multiple of 15 minutes: a quarter hour falls on one merchant day.
+        quarter = at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
+        if quarter not in days:
+            days[quarter] = clock.business_date(quarter)
+        return days[quarter]
+
     for ids in _chunks(list(customer_ids)):
         for customer_id, total in tuples(
             ArEntry.select(ArEntry.customer, pw.fn.SUM(ArEntry.amount_fen))
@@ -268,7 +277,7 @@ def drafts(customer_ids: Sequence[int], period_start: dt.date, period_end: dt.da
                 {
                     "seq": len(draft.lines) + 1,
                     "entry": int(entry_id),
-                    "on_date": clock.business_date(_ts(created_at)),
+                    "on_date": day_of(_ts(created_at)),
                     "kind": kind,
                     "invoice_id": int(invoice_id),
                     "order_id": None if order_id is None else int(order_id),
@@ -340,6 +349,23 @@ _PG_TYPES = {
 }
 
 
+def _pg_element(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        value = value.isoformat(sep=" ")
+    elif isinstance(value, dt.date):
+        value = value.isoformat()
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _pg_array(values: Iterable[Any]) -> str:
+    """A PostgreSQL array literal of plain values: ints bare, everything else quoted and escaped."""
+    return "{" + ",".join(_pg_element(v) for v in values) + "}"
+
+
 def _insert(
     model: type[pw.Model], rows: list[dict[str, Any]], *, returning: tuple[str, ...] = ()
 ) -> list[tuple[Any, ...]]:
@@ -353,7 +379,9 @@ def _insert(
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
     back = f" RETURNING {', '.join(returning)}" if returning else ""
     if is_postgres():
-        arrays = [[row[f.name] for row in rows] for f in fields]
+        # Each column goes as one array literal ('{1,2,3}'), parsed once by the server: a list adapted
+        # element by element (ARRAY[1,2,3,...]) is tens of thousands of constants to parse and plan.
+        arrays = [_pg_array(row[f.name] for row in rows) for f in fields]
         casts = ", ".join(f"%s::{_PG_TYPES[type(f)]}[]" for f in fields)
         cursor = db.execute_sql(
             f'INSERT INTO "{table}" ({columns}) SELECT * FROM unnest({casts}){back}', arrays
@@ -476,7 +504,9 @@ def generate_period(
         with transaction():
             # Two runs at once (two workers, a retry) wait for each other here, customer by customer in
             # id order, so the second finds the first's statements and makes none.
-            list(locked(Customer.select(Customer.id).where(Customer.id.in_(list(chunk))).order_by(Customer.id)))
+            list(
+                locked(Customer.select(Customer.id).where(Customer.id.in_(list(chunk))).order_by(Customer.id))
+            )
             have = {
                 int(c)
                 for (c,) in tuples(
