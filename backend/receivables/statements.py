@@ -34,7 +34,6 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
-import importlib
 import json
 import logging
 from collections import defaultdict
@@ -54,7 +53,8 @@ from backend.jobs.registry import AT_MOST_ONCE, NotDelivered, job
 from backend.kernel.models import Customer
 from backend.ledger.services import tuples
 from backend.money import format_yuan
-from backend.receivables.models import ArEntry, Invoice
+from backend.receivables import adjustments
+from backend.receivables.models import Adjustment, ArEntry, Invoice
 from backend.receivables.statement_errors import (
     DisputeAlreadyDecided,
     DisputeNotFound,
@@ -871,19 +871,7 @@ class Resolution:
     new_statement: Statement | None = None  # every dispute decided: the new version, sent
 
 
-def _adjustments() -> Any:
-    """The adjustments service (backend.receivables.adjustments)."""
-    try:
-        return importlib.import_module("backend.receivables.adjustments")
-    except ModuleNotFoundError:
-        raise StatementNotOpen(
-            "Adjustments are not available in this version: reject the dispute or settle it otherwise",
-            "此版本暂不支持调整：请驳回争议或另行处理",
-            code="adjustments_unavailable",
-        )
-
-
-def _adjustment_entry(adjustment: Any) -> int | None:
+def _adjustment_entry(adjustment: Adjustment) -> int | None:
     """The receivable entry an adjustment posted (written just before its row)."""
     found = (
         ArEntry.select(ArEntry.id)
@@ -912,8 +900,13 @@ def resolve(
     kind dispute_settlement, through the adjustments service and its approval threshold) or `reject`
     (with a note). When no dispute of the statement is left open, its new version is made and sent."""
     note = (note or "").strip()
-    if action not in ("adjust", "reject") or len(note) > MAX_NOTE or (action == "reject" and not note):
-        raise InvalidDispute(details={"action": action})
+    if (
+        action not in ("adjust", "reject")
+        or len(note) > MAX_NOTE
+        or (action == "reject" and not note)
+        or (action == "adjust" and amount_fen is None)
+    ):
+        raise InvalidDispute(details={"action": action, "amount_fen": amount_fen})
     with transaction():
         row = locked(StatementDispute.select().where(StatementDispute.id == dispute_id)).first()
         if row is None:
@@ -924,10 +917,10 @@ def resolve(
         line = StatementLine.get_by_id(row.line_id)
         approval_id = None
         if action == "adjust":
-            outcome = _adjustments().adjust(
+            outcome = adjustments.adjust(
                 line.invoice_id,
                 "dispute_settlement",
-                amount_fen,
+                int(amount_fen or 0),
                 note or f"对账争议 #{row.id}: {row.note}"[:MAX_NOTE],
                 actor_id=actor_id,
                 direction=direction,
@@ -963,8 +956,6 @@ def resolve(
 
 def settle_approved(dispute_id: int, *, actor_id: int) -> Resolution:
     """A dispute whose adjustment waited for the owner: once approved, record it like `resolve` does."""
-    Adjustment = _adjustments().Adjustment
-
     with transaction():
         row = locked(StatementDispute.select().where(StatementDispute.id == dispute_id)).first()
         if row is None:

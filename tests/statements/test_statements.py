@@ -184,8 +184,13 @@ def test_a_month_disputed_adjusted_and_confirmed(
 
     # December: the settlement, already shown on November's confirmed statement, is in the opening.
     clock.travel_to(noon(dt.date(2026, 12, 5)))
-    shop.relogin()
-    buy(client, shop, 1)
+    paid = post(
+        client,
+        "/api/collections",
+        shop.staff,
+        {"customer_id": shop.dist.customer.id, "amount_fen": 5560, "method": "bank_transfer"},
+    )
+    assert paid.status_code == 201, paid.json
     clock.travel_to(noon(dt.date(2027, 1, 2)))
     december = post(
         client,
@@ -197,9 +202,9 @@ def test_a_month_disputed_adjusted_and_confirmed(
     assert (december.json["status"], december.json["opening_fen"], december.json["closing_fen"]) == (
         "draft",
         13470,
-        14600,
+        7910,
     )
-    assert shape(december.json) == [("2026-12-05", "invoice", 1130, 14600)]
+    assert shape(december.json) == [("2026-12-05", "payment", -5560, 7910)]
     from backend.checks import run_all
 
     assert [p for r in run_all() for p in r.problems] == []
