@@ -393,3 +393,47 @@ def test_a_rejected_dispute_gives_the_same_figures_again(client: Any, shop: Shop
         post(client, f"/api/my/statements/{newer['id']}/confirm", shop.dist.headers).json["status"]
         == "confirmed"
     )
+
+
+def test_an_adjustment_above_the_threshold_waits_for_the_owner(
+    client: Any, shop: Shop, unchanged: Any
+) -> None:
+    from backend.receivables.statement_models import Statement
+
+    trade_november(client, shop)
+    clock.travel_to(noon(dt.date(2026, 12, 2)))
+    shop.relogin()
+    made = post(
+        client,
+        f"/api/customers/{shop.dist.customer.id}/statements",
+        shop.staff,
+        {"period_start": "2026-11-01", "period_end": "2026-11-30"},
+    ).json
+    post(client, f"/api/statements/{made['id']}/send", shop.staff)
+    (dispute,) = post(
+        client,
+        f"/api/my/statements/{made['id']}/disputes",
+        shop.dist.headers,
+        {"line_ids": [made["lines"][0]["id"]], "note": "这张发票应打折"},
+    ).json["disputes"]
+    # The owner lets staff adjust up to ¥10.00 alone; ¥30.00 waits for the owner.
+    from backend.receivables import adjustments
+
+    adjustments.set_threshold(1000, actor_id=shop.owner_user.id)
+    asked = post(
+        client,
+        f"/api/statement-disputes/{dispute['id']}/resolve",
+        shop.staff,
+        {"action": "adjust", "amount_fen": 3000, "note": "折让"},
+    ).json
+    assert (asked["dispute"]["status"], asked["new_statement_id"]) == ("open", None)
+    assert asked["approval_id"] is not None
+    with unchanged():
+        early = post(client, f"/api/statement-disputes/{dispute['id']}/settle-approved", shop.staff)
+        assert (early.status_code, early.json["error"]["code"]) == (409, "statement_dispute_pending")
+    approved = post(client, f"/api/approvals/{asked['approval_id']}/approve", shop.owner)
+    assert approved.status_code == 200, approved.json
+    settled = post(client, f"/api/statement-disputes/{dispute['id']}/settle-approved", shop.staff).json
+    assert settled["dispute"]["status"] == "resolved"
+    newer = Statement.get_by_id(settled["new_statement_id"])
+    assert (newer.version, newer.status, newer.closing_fen) == (2, "sent", 11600)
