@@ -200,6 +200,45 @@ def list_warnings(args: dict[str, Any]) -> Any:
     return page(warning_rules.open_warnings(), CreditWarning.id, args)
 
 
+class WarningThresholdsIn(ma.Schema):
+    days_overdue = ma.fields.Integer(
+        strict=True, metadata={"description": "oldest overdue invoice, days past due"}
+    )
+    overdue_fen = ma.fields.Integer(strict=True, metadata={"description": "overdue amount"})
+    score_drop = ma.fields.Integer(strict=True, metadata={"description": "score points lost over 30 days"})
+    utilisation_pct = ma.fields.Integer(
+        strict=True, metadata={"description": "exposure as a percentage of the limit"}
+    )
+    broken_promises = ma.fields.Integer(
+        strict=True, metadata={"description": "promises broken within 90 days"}
+    )
+
+
+class WarningThresholdsOut(ma.Schema):
+    days_overdue = ma.fields.Integer()
+    overdue_fen = ma.fields.Integer()
+    score_drop = ma.fields.Integer()
+    utilisation_pct = ma.fields.Integer()
+    broken_promises = ma.fields.Integer()
+
+
+@blp.route("/credit/warning-rules", methods=["GET"])
+@access("owner")
+@blp.response(200, WarningThresholdsOut)
+def get_warning_rules() -> Any:
+    """预警规则 The bad-debt warning thresholds in force."""
+    return warning_rules.thresholds()
+
+
+@blp.route("/credit/warning-rules", methods=["PUT"])
+@access("owner")
+@blp.arguments(WarningThresholdsIn)
+@blp.response(200, WarningThresholdsOut)
+def put_warning_rules(data: dict[str, Any]) -> Any:
+    """修改预警规则 Change some thresholds (the others stay); the next nightly run uses them. Audited."""
+    return warning_rules.set_thresholds(data, actor_id=current_user().id)
+
+
 @blp.route("/credit/digest", methods=["GET"])
 @access("owner")
 @blp.arguments(DigestArgs, location="query")

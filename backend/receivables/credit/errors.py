@@ -78,3 +78,10 @@ class RecoveryExceedsWrittenOff(DomainError):
     status = 409
     message_zh = "收回金额超过已核销未收回的金额"
     message_en = "The recovery is larger than what was written off and not yet recovered"
+
+
+class InvalidWarningThresholds(DomainError):
+    code = "invalid_warning_thresholds"
+    status = 422
+    message_zh = "预警阈值无效"
+    message_en = "These warning thresholds are invalid"

@@ -246,3 +246,23 @@ class CreditDigest(BaseModel):
     day = pw.DateField(unique=True)
     body = pw.TextField()
     created_at = pw.DateTimeField(default=clock.now)
+
+
+class WarningRuleSettings(BaseModel):
+    """The owner's thresholds for the bad-debt warning rules, one row per change (the newest is in
+    force; none yet: the defaults in backend/receivables/credit/warning_rules.py)."""
+
+    days_overdue = pw.IntegerField()
+    overdue_fen = pw.BigIntegerField()
+    score_drop = pw.IntegerField()
+    utilisation_pct = pw.IntegerField()
+    broken_promises = pw.IntegerField()
+    changed_by = pw.ForeignKeyField(User, on_delete="RESTRICT")
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "credit_warning_rule_settings"
+        constraints = [
+            pw.Check("days_overdue >= 1 AND overdue_fen >= 1 AND score_drop >= 1"),
+            pw.Check("utilisation_pct BETWEEN 1 AND 100 AND broken_promises >= 1"),
+        ]
