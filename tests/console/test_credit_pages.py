@@ -63,3 +63,17 @@ def test_customer_credit_page(page: Any, make_user: Any, console_login: Any, scr
     expect(page.get_by_text("已生效 Applied")).to_be_visible()
     screenshot("customer-credit")
     assert Customer.get_by_id(customer.id).credit_limit_fen == 120_000
+
+
+def test_the_owner_sets_the_warning_rules(page: Any, make_user: Any, console_login: Any) -> None:
+    from backend.receivables.credit import warning_rules
+
+    console_login(make_user("owner"), next_path="/m/owner/credit")
+    rules = page.locator(".yc-warning-rules")
+    expect(rules.get_by_label("逾期天数 Days overdue")).to_have_value("60")
+    expect(rules.get_by_label("逾期金额 Overdue ¥")).to_have_value("10000.00")
+    rules.get_by_label("逾期天数 Days overdue").fill("45")
+    rules.get_by_label("逾期金额 Overdue ¥").fill("5000")
+    page.get_by_role("button", name="保存规则 Save rules").click()
+    expect(page.locator(".van-toast")).to_contain_text("已保存 Saved")
+    assert warning_rules.thresholds() == warning_rules.Thresholds(days_overdue=45, overdue_fen=500_000)
