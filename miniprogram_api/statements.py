@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import marshmallow as ma
+from flask import Response
 
 from backend.kernel.models import Customer
 from backend.receivables import statements
@@ -322,3 +323,68 @@ def link_dispute(data: dict[str, Any], token: str) -> Any:
         statement.id, statement.customer_id, data["line_ids"], data["note"], user_id=None, via="link"
     )
     return _detail(statements.get(statement.id))
+
+
+# ---------------------------------------------------------------- exports (PDF with Chinese text, Excel)
+
+PDF = "application/pdf"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _file(statement: Statement, ext: str) -> Response:
+    from backend.receivables import statement_exports
+
+    body = statement_exports.pdf(statement) if ext == "pdf" else statement_exports.xlsx(statement)
+    response = Response(body, mimetype=PDF if ext == "pdf" else XLSX)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{statement_exports.filename(statement, ext)}"'
+    )
+    return response
+
+
+@blp.route("/statements/<int:statement_id>.pdf", methods=["GET"])
+@access(*STAFF)
+@blp.binary_response(PDF, "对账单 PDF (Chinese text)")
+def statement_pdf(statement_id: int) -> Response:
+    """对账单 PDF The statement as a PDF."""
+    return _file(statements.get(statement_id), "pdf")
+
+
+@blp.route("/statements/<int:statement_id>.xlsx", methods=["GET"])
+@access(*STAFF)
+@blp.binary_response(XLSX, "对账单 Excel")
+def statement_xlsx(statement_id: int) -> Response:
+    """对账单 Excel The statement as an Excel workbook."""
+    return _file(statements.get(statement_id), "xlsx")
+
+
+@blp.route("/my/statements/<int:statement_id>.pdf", methods=["GET"])
+@access(*CUSTOMER)
+@blp.binary_response(PDF, "对账单 PDF (Chinese text)")
+def my_statement_pdf(statement_id: int) -> Response:
+    """我的对账单 PDF Your statement as a PDF."""
+    return _file(statements.customer_statement(statement_id, _me().id), "pdf")
+
+
+@blp.route("/my/statements/<int:statement_id>.xlsx", methods=["GET"])
+@access(*CUSTOMER)
+@blp.binary_response(XLSX, "对账单 Excel")
+def my_statement_xlsx(statement_id: int) -> Response:
+    """我的对账单 Excel Your statement as an Excel workbook."""
+    return _file(statements.customer_statement(statement_id, _me().id), "xlsx")
+
+
+@blp.route("/statement-links/<string:token>.pdf", methods=["GET"])
+@access(PUBLIC, shared=("token",))
+@blp.binary_response(PDF, "对账单 PDF (Chinese text)")
+def link_statement_pdf(token: str) -> Response:
+    """对账单 PDF（链接） The statement a signed link names, as a PDF."""
+    return _file(statements.statement_of_link(token), "pdf")
+
+
+@blp.route("/statement-links/<string:token>.xlsx", methods=["GET"])
+@access(PUBLIC, shared=("token",))
+@blp.binary_response(XLSX, "对账单 Excel")
+def link_statement_xlsx(token: str) -> Response:
+    """对账单 Excel（链接） The statement a signed link names, as an Excel workbook."""
+    return _file(statements.statement_of_link(token), "xlsx")

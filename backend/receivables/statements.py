@@ -290,8 +290,30 @@ def drafts(customer_ids: Sequence[int], period_start: dt.date, period_end: dt.da
 
 
 def _aging_at(customer_ids: Sequence[int], as_of: dt.date) -> dict[int, str | None]:
-    """Aging of what was open at the period end, per customer, as JSON (None: not computed)."""
-    return dict.fromkeys(customer_ids)
+    """What was open at the end of the period, by age (backend.receivables.aging rebuilds it from the
+    entries written by then), per customer, as the JSON the statement keeps."""
+    from backend.receivables import aging
+
+    report = aging.aging(as_of, customer_id=customer_ids[0] if len(customer_ids) == 1 else None)
+    found = {row.customer_id: row for row in report.customers}
+    out: dict[int, str | None] = {}
+    for customer_id in customer_ids:
+        row = found.get(customer_id)
+        buckets = [
+            {"key": b.key, "label": b.label_zh, "amount_fen": row.buckets.get(b.key, 0) if row else 0}
+            for b in report.buckets
+        ]
+        out[customer_id] = json.dumps(
+            {
+                "as_of": as_of.isoformat(),
+                "buckets": buckets,
+                "total_fen": row.open_fen if row else 0,
+                "overdue_fen": row.overdue_fen if row else 0,
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+    return out
 
 
 def _write(
@@ -301,12 +323,14 @@ def _write(
     *,
     versions: dict[int, tuple[int, int | None]] | None = None,
     actor_id: int | None = None,
+    agings: dict[int, str | None] | None = None,
 ) -> list[int]:
     """Insert the statements and their lines (in the caller's transaction). Returns statement ids."""
     if not batch:
         return []
     versions = versions or {}
-    agings = _aging_at([d.customer_id for d in batch], period_end)
+    if agings is None:
+        agings = _aging_at([d.customer_id for d in batch], period_end)
     now = clock.now()
     rows = [
         {
@@ -500,6 +524,7 @@ def generate_period(
     at its end who has none for this period yet, set-based. Safe to run twice. Returns the new ids."""
     ids = list(candidates(period_start, period_end) if customer_ids is None else customer_ids)
     made: list[int] = []
+    agings: dict[int, str | None] | None = None  # one aging of the period end, for every chunk
     for chunk in _chunks(ids):
         with transaction():
             # Two runs at once (two workers, a retry) wait for each other here, customer by customer in
@@ -522,7 +547,9 @@ def generate_period(
             batch = [
                 d for d in drafts(wanted, period_start, period_end).values() if d.lines or d.opening_fen != 0
             ]
-            new_ids = _write(batch, period_start, period_end)
+            if batch and agings is None:
+                agings = _aging_at(ids, period_end)
+            new_ids = _write(batch, period_start, period_end, agings=agings)
             if send_them:
                 for statement_id in new_ids:
                     _send_locked(statement_id)

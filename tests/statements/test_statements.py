@@ -89,6 +89,16 @@ def test_a_month_disputed_adjusted_and_confirmed(
         ("2026-11-20", "invoice", 3390, 14600),
     ]
     assert first["lines"][0]["description"].startswith("销售 发票#")
+    # What was open on 30 November, by age: the three November invoices, none due yet.
+    assert first["aging"]["as_of"] == "2026-11-30"
+    assert (first["aging"]["total_fen"], first["aging"]["overdue_fen"]) == (14600, 0)
+    assert [(b["key"], b["amount_fen"]) for b in first["aging"]["buckets"]] == [
+        ("current", 14600),
+        ("1_30", 0),
+        ("31_60", 0),
+        ("61_90", 0),
+        ("over_90", 0),
+    ]
     # The other distributor (no activity, nothing open in November) gets none; one message was queued.
     assert client.get("/api/my/statements", headers=shop.other.headers).json["items"] == []
     assert [n.purpose for n in StatementNotice.select()] == ["send"]
@@ -437,3 +447,108 @@ def test_an_adjustment_above_the_threshold_waits_for_the_owner(
     assert settled["dispute"]["status"] == "resolved"
     newer = Statement.get_by_id(settled["new_statement_id"])
     assert (newer.version, newer.status, newer.closing_fen) == (2, "sent", 11600)
+
+
+def pdf_strings(data: bytes) -> str:
+    """Every text string drawn in the PDF, decoded as UCS-2 (the CID font's codes): the Chinese text."""
+    import base64
+    import re
+    import zlib
+
+    out = []
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", data, re.S):
+        body = stream.strip()
+        if body.endswith(b"~>"):  # reportlab: /Filter [/ASCII85Decode /FlateDecode]
+            body = base64.a85decode(body if body.startswith(b"<~") else b"<~" + body, adobe=True)
+        try:
+            content = zlib.decompress(body)
+        except zlib.error:
+            content = body
+        for literal in re.findall(rb"\(((?:\\.|[^\\)])*)\)\s*Tj", content, re.S):
+            raw = re.sub(
+                rb"\\([0-7]{1,3}|.)",
+                lambda m: bytes([int(m.group(1), 8)]) if m.group(1)[:1].isdigit() else m.group(1),
+                literal,
+            )
+            if len(raw) % 2 == 0:
+                out.append(raw.decode("utf-16-be", errors="ignore"))
+    return "\n".join(out)
+
+
+def test_pdf_and_excel_carry_the_same_totals_to_the_fen(client: Any, shop: Shop, tmp_path: Any) -> None:
+    import io
+    import shutil
+    import subprocess
+
+    pytest.importorskip("backend.exports.pdf")
+    from openpyxl import load_workbook
+
+    trade_november(client, shop)
+    clock.travel_to(noon(dt.date(2026, 12, 2)))
+    shop.relogin()
+    made = post(
+        client,
+        f"/api/customers/{shop.dist.customer.id}/statements",
+        shop.staff,
+        {"period_start": "2026-11-01", "period_end": "2026-11-30"},
+    ).json
+    post(client, f"/api/statements/{made['id']}/send", shop.staff)
+    confirmed = post(client, f"/api/my/statements/{made['id']}/confirm", shop.dist.headers).json
+    token = made["link_url"].rsplit("/", 1)[1]
+    sources = (
+        (f"/api/statements/{made['id']}", shop.staff),
+        (f"/api/my/statements/{made['id']}", shop.dist.headers),
+        (f"/api/statement-links/{token}", {}),
+    )
+    for base, headers in sources:
+        pdf = client.get(base + ".pdf", headers=headers)
+        assert (pdf.status_code, pdf.mimetype) == (200, "application/pdf"), base
+        assert pdf.data.startswith(b"%PDF")
+        path = tmp_path / "statement.pdf"
+        path.write_bytes(pdf.data)
+        if shutil.which("pdftotext") is None:
+            pytest.skip("pdftotext (poppler-utils) is not installed")
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert confirmed["content_hash"] in text
+        # Chinese is set in the CID font STSong-Light (UCS-2 codes): read from the PDF's own text, since
+        # pdftotext needs a language pack for it.
+        chinese = pdf_strings(pdf.data)
+        for wanted in ("对账单", "城东批发部", "期初余额", "期末余额", "已确认", "销售 发票#", "收款 发票#"):
+            assert wanted in chinese, (wanted, chinese)
+        # Opening 22.60, each line's amount and running balance, totals 203.40 / 80.00, closing 146.00.
+        for figure in (
+            "22.60",
+            "113.00",
+            "135.60",
+            "56.50",
+            "192.10",
+            "-22.60",
+            "-57.40",
+            "33.90",
+            "203.40",
+            "80.00",
+            "146.00",
+        ):
+            assert figure in text, (figure, text)
+
+        xlsx = client.get(base + ".xlsx", headers=headers)
+        assert xlsx.status_code == 200, base
+        sheet = load_workbook(io.BytesIO(xlsx.data)).worksheets[0]
+        rows = [r for r in sheet.iter_rows(values_only=True) if r and isinstance(r[0], int)]
+        fen = [round(r[4] * 100) for r in rows]
+        balances = [round(r[5] * 100) for r in rows]
+        assert fen == [11300, 5650, -2260, -5740, 3390]
+        assert balances == [13560, 19210, 16950, 11210, 14600]
+        assert 2260 + sum(fen) == confirmed["closing_fen"] == 14600
+        summary = {
+            r[0]: round(r[1] * 100)
+            for r in load_workbook(io.BytesIO(xlsx.data)).worksheets[1].iter_rows(min_row=2, values_only=True)
+        }
+        assert summary == {
+            "期初余额 Opening balance": 2260,
+            "本期增加 Added": 20340,
+            "本期减少 Taken off": 8000,
+            "期末余额 Closing balance": 14600,
+        }
