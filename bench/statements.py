@@ -353,7 +353,7 @@ def main() -> None:
         )
         verdict = "met" if med_app <= 2 * med_ref else "NOT met"
         print(f"  app / reference: {med_app / med_ref:.2f}x   goal within 2x: {verdict}")
-        print("  both agree on every opening, line, running balance and closing, to the fen")
+        print("  both agree on every opening, line, running balance, closing and aging bucket, to the fen")
     finally:
         from backend.db import db
 
