@@ -55,6 +55,9 @@ from store import jobs as store_jobs
 from store.distribution import campaigns as distribution_campaigns
 from store.distribution import checks as distribution_checks
 from store.distribution import models as distribution_models
+from store.fapiao import checks as fapiao_checks
+from store.fapiao import models as fapiao_models
+from store.fapiao import services as fapiao_services
 
 # Imported for what importing them registers: their models, outbox job handlers and invariant checks.
 REGISTERING_MODULES = (
@@ -85,6 +88,10 @@ REGISTERING_MODULES = (
     distribution_models,
     distribution_checks,
     distribution_campaigns,
+    # Fapiao: requests, the issuing job (after commit, through the provider), and their checks.
+    fapiao_models,
+    fapiao_services,
+    fapiao_checks,
     # Approvals the owner decides, and credit control (profiles, the credit check).
     approvals_models,
     approvals_checks,

@@ -55,6 +55,7 @@ PAGES: tuple[Page, ...] = (
     Page("staff", "adjust", "应收调整 Adjust an invoice", icon="edit"),
     Page("staff", "aging", "应收账龄 Receivables aging", icon="clock-o"),
     Page("staff", "statements", "对账单 Statements", icon="records-o"),
+    Page("staff", "fapiao", "发票 Fapiao requests", icon="description"),
     # owner/
     Page("owner", "dashboard", "经营概况 Dashboard", icon="chart-trending-o"),
     Page("owner", "shifts", "交班记录 Handovers", icon="records-o"),
@@ -65,6 +66,7 @@ PAGES: tuple[Page, ...] = (
     Page("dist", "orders", "我的订单 My orders (再来一单 reorder)", icon="orders-o"),
     Page("dist", "account", "账户与账单 Account & invoices", icon="balance-o"),
     Page("dist", "statements", "对账单 Statements (对账)", icon="records-o"),
+    Page("dist", "fapiao", "发票 Fapiao", icon="description"),
 )
 
 

@@ -18,6 +18,7 @@ from miniprogram_api import (
     credit,
     dashboard,
     distributor,
+    fapiao,
     health,
     home,
     orders,
@@ -57,6 +58,7 @@ BLUEPRINTS = (
     adjustments.blp,
     aging.blp,
     statements.blp,
+    fapiao.blp,
 )
 
 

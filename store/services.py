@@ -47,6 +47,7 @@ from store.errors import (
     UnknownSku,
     UnknownWarehouse,
 )
+from store.fapiao import services as fapiao
 
 MAX_LINES = 100
 # One order's total: far above any real sale (ten billion yuan), far below where sums of totals in
@@ -576,6 +577,7 @@ def refund_order(
             source_id=order.id,
         )
         benefits.on_refunded(order, amount, method, reference, everything=everything)
+        fapiao.on_refunded(order, amount, vat, everything=everything, reference=reference)
         if everything:
             _reverse_stock(order)
         enqueue(

@@ -33,6 +33,7 @@ OWNED = {
     "line_id": "order_line",
     "price_list_id": "price_list",  # a list for one customer is theirs; a grade's or channel's is shared
     "statement_id": "statement",
+    "fapiao_request_id": "fapiao_request",
 }
 PER_LOGIN = {"session"}
 
@@ -76,6 +77,7 @@ KIND_OF_SCHEMA = {
     "PriceListDetailOut": "price_list",
     "StatementOut": "statement",
     "StatementDetailOut": "statement",
+    "FapiaoRequestOut": "fapiao_request",
 }
 
 
@@ -247,7 +249,19 @@ def _distributor(client: Any, sandbox: Any, shop: Any, name: str, marker: str) -
         201,
     )
     account = _ok(client.get("/api/my/account", headers=me.headers))
+    fapiao = _ok(
+        client.post(
+            "/api/fapiao-requests",
+            json={"order_id": order["id"], "title": {"type": "1", "title": marker}},
+            headers=_with_key(me, "fapiao"),
+        ),
+        201,
+    )
+    from store.fapiao import services as fapiao_services
+
+    fapiao_services.issue(fapiao["id"])  # issued now, whether jobs run in-process or through rq
     me.owns.update(
+        fapiao_request=[fapiao["id"]],
         order=[order["id"]],
         order_line=[order["lines"][0]["id"]],
         invoice=[i["id"] for i in account["open_items"]],
