@@ -31,7 +31,10 @@ class WxInvoiceTitle(ma.Schema):
 
     type = ma.fields.Raw(
         required=True,
-        metadata={"description": '"0" company 单位 or "1" person 个人 (a number is accepted too)'},
+        metadata={
+            "description": '"0" company 单位 or "1" person 个人 (a number is accepted too)',
+            "anyOf": [{"type": "string", "enum": ["0", "1"]}, {"type": "integer", "enum": [0, 1]}],
+        },
     )
     title = ma.fields.String(required=True, metadata={"description": "抬头名称"})
     taxNumber = ma.fields.String(

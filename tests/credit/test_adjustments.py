@@ -22,6 +22,7 @@ from store import services as sales
 from store.errors import InvalidTransition
 from tests.credit.conftest import Books, breaks, post
 from tests.helpers import journal_entries
+from tests.platform.test_openapi import assert_answer_documented
 
 
 def _invoice(books: Books, units: int = 5) -> Invoice:
@@ -216,6 +217,10 @@ def test_threshold_and_approval_over_http(client: Any, books: Books, unchanged: 
         client, url, books.staff, {"kind": "dispute_settlement", "amount_fen": 2000, "reason": "对账差异"}
     )
     assert asked.status_code == 202, asked.json
+    spec = client.get("/api/openapi.json").json
+    assert_answer_documented(spec, "POST", url, asked)
+    assert_answer_documented(spec, "POST", url, at_threshold)
+    assert_answer_documented(spec, "GET", setting, put)
     approval_id = asked.json["approval_id"]
     assert (asked.json["status"], asked.json["adjustment"], asked.json["approval"]["id"]) == (
         "pending_approval",

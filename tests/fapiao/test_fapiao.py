@@ -18,6 +18,7 @@ from store.fapiao import provider as providers
 from store.fapiao.models import FapiaoFile, FapiaoRequest
 from store.fapiao.services import valid_credit_code
 from tests.helpers import unchanged_by
+from tests.platform.test_openapi import assert_answer_documented
 
 _keys = itertools.count(1)
 COMPANY = {
@@ -94,8 +95,12 @@ def test_blue_then_red_letter_on_refunds(client: Any, shop: Any, drain_jobs: Any
         650,
         "91350100M000100Y43",
     )
+    spec = client.get("/api/openapi.json").json
+    assert_answer_documented(spec, "POST", "/api/fapiao-requests", asked)
     drain_jobs()
-    mine = client.get("/api/my/fapiao-requests", headers=east).json["items"]
+    listed = client.get("/api/my/fapiao-requests", headers=east)
+    assert_answer_documented(spec, "GET", "/api/my/fapiao-requests", listed)
+    mine = listed.json["items"]
     assert [(r["kind"], r["status"]) for r in mine] == [("blue", "issued")]
     blue = mine[0]
     assert len(blue["number"]) == 20 and blue["number"][6] == "0"
