@@ -315,9 +315,11 @@ def link_confirm(token: str) -> Any:
 @blp.route("/statement-links/<string:token>/disputes", methods=["POST"])
 @access(PUBLIC, shared=("token",))
 @blp.arguments(DisputeIn)
-@blp.response(201, StatementDetailOut)
+@blp.response(200, StatementDetailOut)
 def link_dispute(data: dict[str, Any], token: str) -> Any:
-    """对账有异议（链接） Dispute lines through the link (a line already disputed is a 422)."""
+    """对账有异议（链接） Dispute lines through the link. No login, so no Idempotency-Key (a key would be
+    shared by every anonymous caller): sending it again is refused as already disputed (422), or as
+    confirmed (409), and changes nothing."""
     statement = statements.statement_of_link(token)
     statements.dispute(
         statement.id, statement.customer_id, data["line_ids"], data["note"], user_id=None, via="link"
