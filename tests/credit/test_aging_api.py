@@ -119,6 +119,7 @@ def test_aging_as_of_a_past_day_in_json_pdf_and_excel(client: Any, books: Books,
         body["total_overdue_fen"],
     ]
     assert "2026-04-20" in text
+    assert "应收账龄表 Receivables aging" in text  # Chinese text reads back (poppler-data maps the CID font)
 
     # The workbook: money as yuan numbers formatted to the fen.
     xlsx = client.get(url.replace("aging?", "aging.xlsx?") + "&detail=invoice", headers=books.owner)
