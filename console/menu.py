@@ -56,6 +56,8 @@ PAGES: tuple[Page, ...] = (
     Page("staff", "aging", "应收账龄 Receivables aging", icon="clock-o"),
     Page("staff", "statements", "对账单 Statements", icon="records-o"),
     Page("staff", "fapiao", "发票 Fapiao requests", icon="description"),
+    Page("staff", "batch-collect", "批量收款 Batch collection", icon="cash-back-record"),
+    Page("staff", "bank-import", "银行流水 Bank statement", icon="records"),
     # owner/
     Page("owner", "dashboard", "经营概况 Dashboard", icon="chart-trending-o"),
     Page("owner", "shifts", "交班记录 Handovers", icon="records-o"),

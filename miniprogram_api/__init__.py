@@ -11,6 +11,7 @@ from miniprogram_api import (
     approvals,
     auth,
     bad_debt,
+    bank_import,
     campaigns,
     catalog,
     collections_list,
@@ -59,6 +60,7 @@ BLUEPRINTS = (
     aging.blp,
     statements.blp,
     fapiao.blp,
+    bank_import.blp,
 )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import marshmallow as ma
 
 from backend.kernel.models import Customer
+from backend.receivables import advances
 from backend.receivables.credit import allowances, interest, profiles, scoring
 from backend.receivables.credit.models import OVERDUE_ACTIONS, TERMS_KINDS, CreditAllowance
 from backend.receivables.credit.standing import standing
@@ -38,6 +39,7 @@ class CreditOut(ma.Schema):
     customer_id = ma.fields.Integer()
     limit_fen = ma.fields.Integer()
     balance_fen = ma.fields.Integer(metadata={"description": "open receivables"})
+    advance_fen = ma.fields.Integer(metadata={"description": "预收 the customer's unapplied credit (2203)"})
     uninvoiced_fen = ma.fields.Integer(
         metadata={"description": "accepted on-account orders not yet invoiced"}
     )
@@ -99,6 +101,7 @@ def credit_view(customer_id: int) -> dict[str, Any]:
         "customer_id": customer_id,
         "limit_fen": now.limit_fen,
         "balance_fen": now.balance_fen,
+        "advance_fen": advances.balance_of(customer_id),
         "uninvoiced_fen": now.uninvoiced_fen,
         "exposure_fen": now.exposure_fen,
         "headroom_fen": now.headroom_fen,

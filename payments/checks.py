@@ -104,11 +104,18 @@ def late_payments_held() -> list[str]:
     stored = int(
         MemberAccount.select(pw.fn.COALESCE(pw.fn.SUM(MemberAccount.stored_value_fen), 0)).scalar() or 0
     )
+    # Customers' unapplied credit on account (backend/receivables/advances.py), checked per customer
+    # against its own vouchers by receivables.
+    from backend.receivables.models import AdvanceAccount
+
+    advances = int(
+        AdvanceAccount.select(pw.fn.COALESCE(pw.fn.SUM(AdvanceAccount.balance_fen), 0)).scalar() or 0
+    )
     booked = -account_balance(PREPAYMENTS)  # a liability: credit balance
-    if booked != held + stored:
+    if booked != held + stored + advances:
         return [
-            f"account 2203 shows {booked} fen held but late payments awaiting refund sum to {held} fen"
-            f" and stored value to {stored} fen"
+            f"account 2203 shows {booked} fen held but late payments awaiting refund sum to {held} fen,"
+            f" stored value to {stored} fen and customers' unapplied credit to {advances} fen"
         ]
     return []
 

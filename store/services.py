@@ -29,11 +29,11 @@ from backend.kernel.models import CHANNELS, Customer, Order, OrderLine, Warehous
 from backend.ledger import chart
 from backend.ledger.services import Cr, Dr, Line, post_entry
 from backend.money import round_half_up_div, split_vat
-from backend.receivables import adjustments
+from backend.receivables import adjustments, advances
 from backend.receivables import services as receivables
 from backend.receivables.errors import PaymentReferenceReused, UnknownCustomer
 from backend.receivables.models import Payment
-from store import benefits, catalog, pricing
+from store import benefits, catalog, on_account, pricing
 from store.distribution import campaigns
 from store.errors import (
     AmountMismatch,
@@ -312,6 +312,11 @@ def sell_on_account(
             source_id=order.id,
         )
         _reserve(order, wants)
+        # A customer who paid ahead (预收) has the new invoice settled from that credit at once.
+        applied = advances.apply(customer.id, actor_id=placed_by)
+        if applied:
+            on_account.record_paid(applied)
+            order.paid_fen += applied.get(order.id, 0)
         return order
 
 
@@ -530,6 +535,10 @@ def refund_order(
     Revenue and output VAT are reversed in proportion; the last fen of VAT goes with the refund that
     completes the order. A refund of everything also reverses the stock: goods already shipped come
     back at the cost they left with (Dr 1405 / Cr 5401), goods not shipped are released.
+
+    An order on account whose invoice is still open nets the refund against it first (a credit
+    note, Cr 1122): the customer owes less and no money goes out; only what is beyond the open
+    amount is paid back (and at most what the customer paid).
     """
     with transaction():
         order = _locked_order(order_id)
@@ -538,21 +547,31 @@ def refund_order(
             if (
                 earlier.order_id != order.id
                 or earlier.direction != "out"
-                or (amount_fen is not None and earlier.amount_fen != amount_fen)
+                or (
+                    amount_fen is not None and earlier.amount_fen != amount_fen + _netted(order.id, reference)
+                )
             ):
                 raise PaymentReferenceReused(details={"reference": reference})
             return order
+        if _netted(order.id, reference):
+            return order  # netted in full against the invoice earlier: nothing more to do
         if order.status == "refunded":
             raise _refuse(order, "refund")
-        refundable = order.paid_fen - order.refunded_fen
+        invoice = receivables.invoice_for_order(order.id)
+        open_fen = invoice.open_fen if invoice is not None else 0
+        # Netting settles the open invoice by a credit note and gives that back at once: it counts as
+        # paid and as refunded, so paid_fen + open always equals the total, refunded_fen <= paid_fen.
+        refundable = order.paid_fen - order.refunded_fen + open_fen
         amount = refundable if amount_fen is None else receivables.check_amount(amount_fen)
         if amount <= 0 or amount > refundable:  # also an order never paid (pending, cancelled)
             raise RefundExceedsPaid(details={"amount_fen": amount, "refundable_fen": refundable})
-        if order.status not in REFUNDABLE:
+        if order.status not in REFUNDABLE or invoice is None:
             raise _refuse(order, "refund")
-        invoice = receivables.invoice_for_order(order.id)
-        if invoice is None or invoice.open_fen != 0:
-            raise _refuse(order, "refund", "its invoice is not settled")
+        netted = min(amount, open_fen)
+        payout_fen = amount - netted
+        method = method or _first_method(order) or "cash"
+        if netted and method == "stored_value":
+            raise _refuse(order, "refund", "an open invoice is netted, not paid back to stored value")
         everything = order.refunded_fen + amount == order.total_fen
         vat_left = order.vat_fen - order.refunded_vat_fen
         vat = (
@@ -560,24 +579,31 @@ def refund_order(
             if everything
             else min(vat_left, round_half_up_div(amount * order.vat_fen, order.total_fen))
         )
-        method = method or _first_method(order) or "cash"
-        payout, _ = receivables.record_money(
-            order.customer_id, amount, method, reference, direction="out", order_id=order.id
-        )
-        receivables.refund_settled(invoice, amount, payout.id)
+        if netted:
+            receivables.credit_open_invoice(invoice, netted)
+        if payout_fen:
+            payout, _ = receivables.record_money(
+                order.customer_id, payout_fen, method, reference, direction="out", order_id=order.id
+            )
+            receivables.refund_settled(invoice, payout_fen, payout.id)
         post_entry(
             "order.refunded",
             [
                 Dr(chart.REVENUE, amount - vat),
                 Dr(chart.OUTPUT_VAT, vat),
-                Cr(chart.MONEY_ACCOUNT[method], amount),
+                Cr(chart.RECEIVABLES, netted, order.customer_id),
+                Cr(chart.MONEY_ACCOUNT[method], payout_fen),
             ],
-            memo=f"销售退款 订单 {order.id} {reference}",
+            memo=_refund_memo(order.id, reference, netted),
             source_type="order",
             source_id=order.id,
         )
         benefits.on_refunded(order, amount, method, reference, everything=everything)
         fapiao.on_refunded(order, amount, vat, everything=everything, reference=reference)
+        if netted:
+            audit.record(
+                actor_id, "order.refund_netted", "order", order.id, amount_fen=netted, reference=reference
+            )
         if everything:
             _reverse_stock(order)
         enqueue(
@@ -599,10 +625,37 @@ def refund_order(
         return _set(
             order.id,
             status="refunded" if everything else "partially_refunded",
+            paid_fen=Order.paid_fen + netted,
             refunded_fen=Order.refunded_fen + amount,
             refunded_vat_fen=Order.refunded_vat_fen + vat,
             closed_at=clock.now() if everything else None,
         )
+
+
+def _refund_memo(order_id: int, reference: str, netted: int) -> str:
+    return f"销售退款 订单 {order_id} {reference}" + (f" 冲减应收 {netted}" if netted else "")
+
+
+def _netted(order_id: int, reference: str) -> int:
+    """What a refund by `reference` netted against the order's open invoice (0: none, or no such refund)."""
+    from backend.ledger.models import JournalEntry, JournalLine
+
+    entry = (
+        JournalEntry.select()
+        .where(
+            (JournalEntry.source_type == "order")
+            & (JournalEntry.source_id == order_id)
+            & (JournalEntry.event == "order.refunded")
+            & (JournalEntry.memo.startswith(f"销售退款 订单 {order_id} {reference} 冲减应收 "))
+        )
+        .first()
+    )
+    if entry is None:
+        return 0
+    line = JournalLine.get_or_none(
+        (JournalLine.entry == entry.id) & (JournalLine.account_code == chart.RECEIVABLES)
+    )
+    return int(line.credit_fen) if line is not None else 0
 
 
 def _first_method(order: Order) -> str | None:

@@ -121,3 +121,45 @@ def adjustments_match_entries_and_vouchers() -> list[str]:
     if total_entries != total_booked:
         problems.append(f"adjustment entries sum to {total_entries} fen but their vouchers to {total_booked}")
     return problems
+
+
+@invariant("receivables: each customer's unapplied credit equals its movements and its 2203 vouchers")
+def advances_match_movements_and_ledger() -> list[str]:
+    from backend.ledger.models import JournalEntry
+    from backend.receivables.advances import ADVANCE_EVENTS
+    from backend.receivables.models import AdvanceAccount, AdvanceMovement
+
+    problems = []
+    moved = {
+        int(c): int(t)
+        for c, t in tuples(
+            AdvanceMovement.select(AdvanceMovement.customer, pw.fn.SUM(AdvanceMovement.amount_fen)).group_by(
+                AdvanceMovement.customer
+            )
+        )
+    }
+    held = {int(a.customer_id): int(a.balance_fen) for a in AdvanceAccount.select()}
+    booked = {
+        (int(c) if c is not None else None): int(cr) - int(d)
+        for c, d, cr in tuples(
+            JournalLine.select(
+                JournalLine.customer_id, pw.fn.SUM(JournalLine.debit_fen), pw.fn.SUM(JournalLine.credit_fen)
+            )
+            .join(JournalEntry, on=(JournalLine.entry == JournalEntry.id))
+            .where((JournalLine.account_code == chart.PREPAYMENTS) & JournalEntry.event.in_(ADVANCE_EVENTS))
+            .group_by(JournalLine.customer_id)
+        )
+    }
+    if None in booked:
+        problems.append(
+            f"customer advances: {booked.pop(None)} fen of 2203 advance vouchers name no customer"
+        )
+    for customer in sorted(set(moved) | set(held) | {c for c in booked if c is not None}):
+        m, h, b = moved.get(customer, 0), held.get(customer, 0), booked.get(customer, 0)
+        if not m == h == b:
+            problems.append(
+                f"customer {customer}: unapplied credit {h} fen, movements sum to {m}, account 2203 shows {b}"
+            )
+        if h < 0:
+            problems.append(f"customer {customer}: unapplied credit is negative ({h} fen)")
+    return problems

@@ -12,13 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from backend import audit, clock
-from backend.db import Param, Prepared, is_postgres, transaction
+from backend.db import Param, Prepared, locked, transaction
 from backend.kernel.models import Customer
 from backend.ledger import chart
 from backend.ledger.services import Cr, Dr, post_entry
+from backend.receivables import advances
 from backend.receivables.credit import check as credit_check
 from backend.receivables.credit.profiles import due_date
 from backend.receivables.errors import (
+    AllocationExceedsPayment,
     InvalidAmount,
     InvalidPaymentMethod,
     PaymentExceedsOpen,
@@ -231,6 +233,9 @@ class Collection:
     # What this call allocated to each order's invoice (order id -> fen), for the order's owner (store)
     # to record as paid. Empty when the reference had already been applied, or no invoice has an order.
     allocated_to_orders: dict[int, int] = field(default_factory=dict)
+    # What no invoice took: kept as the customer's unapplied credit (2203), never refused.
+    advance_fen: int = 0
+    created: bool = True
 
 
 def collect(
@@ -240,9 +245,15 @@ def collect(
     reference: str,
     *,
     invoice_ids: Sequence[int] | None = None,
+    allocations: Sequence[tuple[int, int]] | None = None,
     actor_id: int | None = None,
 ) -> Collection:
-    """A collection on account: money in, allocated to open invoices oldest due first, Dr money / Cr 1122.
+    """A collection on account: money in, Dr money / Cr 1122 for what invoices take.
+
+    Allocated to the chosen `allocations` ((invoice id, fen) pairs: partial payments allowed, never
+    more than an invoice has open nor, together, than the payment), or else to open invoices oldest
+    due first (only `invoice_ids`, when given). Whatever is left becomes the customer's unapplied
+    credit (Dr money / Cr 2203, backend/receivables/advances.py).
 
     Idempotent per `reference`: the same collection twice is applied once. Orders are not touched here:
     `store.on_account.collect` is the event, and records the allocations on the orders.
@@ -257,36 +268,43 @@ def collect(
             customer_id, amount_fen, method, reference, direction="in", order_id=None
         )
         if not created:
-            return Collection(payment)
-        query = Invoice.select().where((Invoice.customer == customer_id) & (Invoice.open_fen > 0))
-        if invoice_ids is not None:
-            query = query.where(Invoice.id.in_(list(invoice_ids)))
-        query = query.order_by(Invoice.due_on, Invoice.id)
-        if is_postgres():
-            query = query.for_update()
-        invoices = list(query)
-        open_total = sum(inv.open_fen for inv in invoices)
-        if amount_fen > open_total:
-            raise PaymentExceedsOpen(details={"open_fen": open_total, "amount_fen": amount_fen})
-        left = amount_fen
+            return Collection(payment, created=False)
+        if allocations is not None:
+            plan = advances.chosen_invoices(customer_id, allocations)
+            wanted = sum(part for _, part in plan)
+            if wanted > amount_fen:
+                raise AllocationExceedsPayment(details={"amount_fen": amount_fen, "allocated_fen": wanted})
+        else:
+            query = Invoice.select().where((Invoice.customer == customer_id) & (Invoice.open_fen > 0))
+            if invoice_ids is not None:
+                query = query.where(Invoice.id.in_(list(invoice_ids)))
+            plan = []
+            left = amount_fen
+            for invoice in locked(query.order_by(Invoice.due_on, Invoice.id)):
+                if left == 0:
+                    break
+                part = min(left, invoice.open_fen)
+                plan.append((invoice, part))
+                left -= part
         allocated: dict[int, int] = {}
-        for invoice in invoices:
-            if left == 0:
-                break
-            part = min(left, invoice.open_fen)
-            Invoice.update(open_fen=Invoice.open_fen - part).where(Invoice.id == invoice.id).execute()
-            _entry(customer_id, invoice.id, "payment", -part, payment.id)
+        total = 0
+        for invoice, part in plan:
+            advances.take_from_invoice(invoice, part, kind="payment", payment_id=payment.id)
             if invoice.order_id is not None:
                 allocated[invoice.order_id] = allocated.get(invoice.order_id, 0) + part
-            left -= part
-        _add_to_balance(customer_id, -amount_fen)
-        post_entry(
-            "receivable.collected",
-            [Dr(chart.MONEY_ACCOUNT[method], amount_fen), Cr(chart.RECEIVABLES, amount_fen, customer_id)],
-            memo=f"收款 {reference}",
-            source_type="payment",
-            source_id=payment.id,
-        )
+            total += part
+        if total:
+            _add_to_balance(customer_id, -total)
+            post_entry(
+                "receivable.collected",
+                [Dr(chart.MONEY_ACCOUNT[method], total), Cr(chart.RECEIVABLES, total, customer_id)],
+                memo=f"收款 {reference}",
+                source_type="payment",
+                source_id=payment.id,
+            )
+        advance = amount_fen - total
+        if advance:
+            advances.receive(payment, advance, actor_id=actor_id)
         audit.record(
             actor_id,
             "receivable.collect",
@@ -296,8 +314,9 @@ def collect(
             method=method,
             reference=reference,
             payment_id=payment.id,
+            advance_fen=advance,
         )
-    return Collection(payment, allocated)
+    return Collection(payment, allocated, advance)
 
 
 def invoice_for_order(order_id: int) -> Invoice | None:

@@ -83,14 +83,19 @@ def test_a_collection_settles_the_chosen_invoices(client: Any, shop: Any) -> Non
         )
         assert placed.status_code == 201, placed.json
     first, second = Invoice.select().order_by(Invoice.id)
-    # More than the chosen invoice has open is refused, and nothing changes.
+    # More allocated to the chosen invoice than it has open is refused, and nothing changes.
     too_much = client.post(
         "/api/collections",
-        json={"customer_id": shop.dealer.id, "amount_fen": 1000, "method": "cash", "invoice_ids": [first.id]},
+        json={
+            "customer_id": shop.dealer.id,
+            "amount_fen": 1000,
+            "method": "cash",
+            "allocations": [{"invoice_id": first.id, "amount_fen": 1000}],
+        },
         headers={**shop.staff, "Idempotency-Key": "c-0"},
     )
     assert too_much.status_code == 409, too_much.json
-    assert too_much.json["error"]["code"] == "payment_exceeds_open"
+    assert too_much.json["error"]["code"] == "allocation_exceeds_open"
     assert Payment.select().where(Payment.direction == "in").count() == 0
     collected = client.post(
         "/api/collections",

@@ -78,6 +78,19 @@ def snapshot() -> dict[str, Any]:
     )
     counts["approvals"] = sorted((a.id, a.status, a.decided_by_id) for a in ApprovalRequest.select())
     counts["open"] = sorted((i.id, i.open_fen) for i in Invoice.select())
+    counts["orders_paid"] = sorted((o.id, o.status, o.paid_fen, o.refunded_fen) for o in Order.select())
+    # Money in: customers' credit, batches, bank statement lines.
+    from backend.receivables import models as money_in
+
+    for model in (
+        money_in.AdvanceMovement,
+        money_in.CollectionBatch,
+        money_in.CollectionBatchLine,
+        money_in.BankImport,
+    ):
+        counts[model.__name__] = model.select().count()
+    counts["advances"] = sorted((a.customer_id, a.balance_fen) for a in money_in.AdvanceAccount.select())
+    counts["bank_lines"] = sorted((b.id, b.status, b.customer_id) for b in money_in.BankLine.select())
     return counts
 
 

@@ -56,6 +56,10 @@ NOT_OWNED = {
     # A statement's signed link names one statement by design (shared with its customer's phone); a
     # tampered or unknown token is a 404 (tests/receivables/test_statements.py).
     "token",
+    # Staff-only: a batch of collections, a bank statement import and its lines.
+    "batch_id",
+    "bank_import_id",
+    "bank_line_id",
 }
 
 # Response objects (OpenAPI component names) that are one of a person's objects: a list that shows

@@ -301,13 +301,21 @@ def test_distributor_buys_on_account_and_staff_collects(
     assert (collected.status_code, collected.json["balance_fen"]) == (201, 260)
     # The collection settles part of the order's invoice, and the order shows it as paid.
     assert client.get(f"/api/orders/{sold.json['id']}", headers=staff).json["paid_fen"] == 2000
+    staff_view = client.get(f"/api/customers/{customer['id']}/account", headers=staff).json
+    assert [(i["open_fen"]) for i in staff_view["open_items"]] == [260]
     too_much = post(
         client,
         "/api/collections",
         staff,
-        {"customer_id": customer["id"], "amount_fen": 261, "method": "cash"},
+        {
+            "customer_id": customer["id"],
+            "amount_fen": 261,
+            "method": "cash",
+            "allocations": [{"invoice_id": staff_view["open_items"][0]["id"], "amount_fen": 261}],
+        },
     )
-    assert (too_much.status_code, too_much.json["error"]["code"]) == (409, "payment_exceeds_open")
+    assert (too_much.status_code, too_much.json["error"]["code"]) == (409, "allocation_exceeds_open")
     staff_view = client.get(f"/api/customers/{customer['id']}/account", headers=staff).json
     assert [(i["open_fen"]) for i in staff_view["open_items"]] == [260]
+    assert staff_view["advance_fen"] == 0
     assert breaks() == []
