@@ -21,8 +21,15 @@ from miniprogram_api.api import Blueprint
 from miniprogram_api.idempotency import idempotent
 from miniprogram_api.orders import OrderOut
 from miniprogram_api.pagination import PageArgs, page, page_schema
-from miniprogram_api.payments import NativeOut
+from miniprogram_api.payments import (
+    AllocationOut,
+    InvoicesPaymentIn,
+    NativeOut,
+    allocation_pairs,
+    allocations_out,
+)
 from miniprogram_api.security import STAFF, access, current_user
+from miniprogram_api.throttling import costly
 from payments import services as payments
 from payments.errors import PaymentNotFound
 from payments.models import PaymentRecord
@@ -331,6 +338,21 @@ def order_qr(order_id: int) -> Any:
 def invoice_qr(invoice_id: int) -> Any:
     """扫码付账单 A WeChat QR (NATIVE) for what is open on your own invoice."""
     return _native(payments.start_native_invoice_checkout(invoice_id, current_user().id))
+
+
+class InvoicesQrOut(QrOut):
+    allocations = ma.fields.List(ma.fields.Nested(AllocationOut))
+
+
+@blp.route("/my/invoices/wechat-qr", methods=["POST"])
+@access("distributor", "customer")
+@costly("invoice-wechat-checkout")
+@blp.arguments(InvoicesPaymentIn)
+@blp.response(200, InvoicesQrOut)
+def invoices_qr(data: dict[str, Any]) -> Any:
+    """扫码付多张账单 A WeChat QR (NATIVE) paying the invoices and amounts you choose in one payment."""
+    record = payments.start_native_invoices_checkout(allocation_pairs(data), current_user().id)
+    return {**_native(record), "allocations": allocations_out(record)}
 
 
 @blp.route("/my/payments/<int:payment_id>/qr.png", methods=["GET"])

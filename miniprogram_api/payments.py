@@ -132,6 +132,56 @@ def wechat_invoice_checkout(invoice_id: int) -> Any:
     return {"payment": checkout.payment, "request_payment": checkout.params}
 
 
+class InvoicePartIn(ma.Schema):
+    invoice_id = ma.fields.Integer(required=True, strict=True)
+    amount_fen = ma.fields.Integer(
+        required=True, strict=True, metadata={"description": "at most what it has open"}
+    )
+
+
+class InvoicesPaymentIn(ma.Schema):
+    allocations = ma.fields.List(
+        ma.fields.Nested(InvoicePartIn),
+        required=True,
+        validate=ma.validate.Length(min=1, max=services.MAX_INVOICES_PER_PAYMENT),
+        metadata={"description": "your invoices, each with the amount to pay on it (part of one allowed)"},
+    )
+
+
+def allocation_pairs(data: dict[str, Any]) -> list[tuple[int, int]]:
+    return [(a["invoice_id"], a["amount_fen"]) for a in data["allocations"]]
+
+
+class AllocationOut(ma.Schema):
+    invoice_id = ma.fields.Integer()
+    amount_fen = ma.fields.Integer()
+
+
+class InvoicesCheckoutOut(CheckoutOut):
+    allocations = ma.fields.List(ma.fields.Nested(AllocationOut))
+
+
+def allocations_out(record: PaymentRecord) -> list[dict[str, int]]:
+    return [{"invoice_id": i, "amount_fen": a} for i, a in services.allocations_of(record.id)]
+
+
+@blp.route("/my/invoices/wechat-checkout", methods=["POST"])
+@access("distributor", "customer")
+@costly("invoice-wechat-checkout")
+@blp.arguments(InvoicesPaymentIn)
+@blp.response(200, InvoicesCheckoutOut)
+def wechat_invoices_checkout(data: dict[str, Any]) -> Any:
+    """微信支付多张账单 Pay the invoices you choose, each with the amount you choose (part of an invoice
+    allowed), in one WeChat payment (JSAPI). Each invoice takes its amount when WeChat confirms; what
+    an invoice settled meanwhile can no longer take is kept as your credit (预收)."""
+    checkout = services.start_jsapi_invoices_checkout(allocation_pairs(data), current_user().id)
+    return {
+        "payment": checkout.payment,
+        "request_payment": checkout.params,
+        "allocations": allocations_out(checkout.payment),
+    }
+
+
 class OfflinePaymentIn(ma.Schema):
     method = ma.fields.String(required=True, validate=ma.validate.OneOf(offline.OFFLINE_METHODS))
     amount_fen = ma.fields.Integer(required=True, strict=True)

@@ -153,3 +153,19 @@ class TopUp(BaseModel):
     class Meta:
         table_name = "top_up"
         constraints = [pw.Check("amount_fen > 0")]
+
+
+class PaymentAllocation(BaseModel):
+    """What one WeChat payment for several invoices (or part of one) is to pay on each, as the
+    distributor chose it. The record's own `invoice` is the first of them. Applied once, when WeChat
+    says the payment succeeded: each invoice takes at most what it still has open then, and what it
+    can no longer take is kept as the customer's credit."""
+
+    payment = pw.ForeignKeyField(PaymentRecord, backref="allocations", on_delete="RESTRICT")
+    invoice = pw.ForeignKeyField(Invoice, on_delete="RESTRICT")
+    amount_fen = pw.BigIntegerField()
+
+    class Meta:
+        table_name = "payment_allocation"
+        indexes = ((("payment", "invoice"), True),)
+        constraints = [pw.Check("amount_fen > 0")]

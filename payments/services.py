@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +43,7 @@ from payments.errors import (
     OrderNotPayable,
     PaymentGatewayError,
 )
-from payments.models import OPEN_STATUSES, WECHAT_METHODS, PaymentRecord, RefundRecord
+from payments.models import OPEN_STATUSES, WECHAT_METHODS, PaymentAllocation, PaymentRecord, RefundRecord
 from store import on_account
 from store import services as sales
 from store.errors import AmountMismatch, InvalidTransition, OrderNotFound
@@ -212,6 +213,9 @@ def prepay_jsapi(payment_id: int) -> JsapiCheckout:
 def _description(record: PaymentRecord) -> str:
     if record.order_id is not None:
         return description(Order.get_by_id(record.order_id))
+    chosen = allocations_of(record.id)
+    if len(chosen) > 1:
+        return f"业财账单 {chosen[0][0]} 等 {len(chosen)} 张"
     return f"业财账单 {record.invoice_id}"
 
 
@@ -257,6 +261,111 @@ def start_native_invoice_checkout(invoice_id: int, user_id: int) -> PaymentRecor
     _own_invoice(invoice_id, user_id)
     record = _record_for_invoice(invoice_id, "wechat_native", None, user_id)
     return _native_code(record)
+
+
+def start_jsapi_invoices_checkout(allocations: Sequence[tuple[int, int]], user_id: int) -> JsapiCheckout:
+    """A distributor pays the invoices they chose, each with the amount they chose (part of an
+    invoice allowed), in one WeChat payment (JSAPI). When WeChat says it succeeded, each invoice takes
+    its amount, at most what it still has open then; anything an invoice settled meanwhile can no
+    longer take becomes the customer's credit (预收), never lost."""
+    for invoice_id, _ in allocations:  # someone else's invoice is a 404 before anything else
+        _own_invoice(invoice_id, user_id)
+    openid = _payer_openid(user_id)
+    return prepay_jsapi(_record_for_invoices(allocations, "wechat_jsapi", openid, user_id).id)
+
+
+def start_native_invoices_checkout(allocations: Sequence[tuple[int, int]], user_id: int) -> PaymentRecord:
+    """The same outside WeChat's browser: a NATIVE code_url to scan."""
+    return _native_code(_record_for_invoices(allocations, "wechat_native", None, user_id))
+
+
+def allocations_of(record_id: int) -> list[tuple[int, int]]:
+    """(invoice id, fen) a payment for chosen invoices is to pay, in the order chosen; [] for others."""
+    return [
+        (a.invoice_id, a.amount_fen)
+        for a in PaymentAllocation.select()
+        .where(PaymentAllocation.payment == record_id)
+        .order_by(PaymentAllocation.id)
+    ]
+
+
+MAX_INVOICES_PER_PAYMENT = 50
+
+
+def _record_for_invoices(
+    allocations: Sequence[tuple[int, int]], method: str, openid: str | None, user_id: int
+) -> PaymentRecord:
+    """Reuse the open record of exactly these amounts, method and payer, or write one with its
+    allocations. Every invoice must be the caller's own (else 404) with at least that much open."""
+    from backend.receivables.models import Invoice
+
+    if not 0 < len(allocations) <= MAX_INVOICES_PER_PAYMENT:
+        raise InvoiceNotPayable(
+            "Choose 1 to 50 invoices", "请选择 1 至 50 张账单", details={"invoices": len(allocations)}
+        )
+    with transaction():
+        customer = Customer.get_or_none(Customer.user == user_id)
+        ids = [invoice_id for invoice_id, _ in allocations]
+        if len(set(ids)) != len(ids):
+            raise InvoiceNotPayable(
+                "An invoice is chosen twice", "同一账单选了两次", details={"invoice_ids": ids}
+            )
+        found = {
+            inv.id: inv
+            for inv in locked(Invoice.select().where(Invoice.id.in_(sorted(ids))).order_by(Invoice.id))
+        }
+        if customer is None:
+            raise InvoiceNotFound(details={"invoice_id": ids[0]})
+        for invoice_id, amount in allocations:
+            invoice = found.get(invoice_id)
+            if invoice is None or invoice.customer_id != customer.id:
+                raise InvoiceNotFound(details={"invoice_id": invoice_id})
+            if type(amount) is not int or not 0 < amount <= invoice.open_fen:
+                raise InvoiceNotPayable(
+                    "Pay between 0.01 and what the invoice has open",
+                    "付款金额须大于 0 且不超过账单未付金额",
+                    details={"invoice_id": invoice_id, "open_fen": invoice.open_fen, "amount_fen": amount},
+                )
+        total = sum(amount for _, amount in allocations)
+        fresh = clock.now() - dt.timedelta(seconds=PREPAY_TTL_SECONDS)
+        candidates = (
+            PaymentRecord.select()
+            .where(
+                (PaymentRecord.customer == customer.id)
+                & (PaymentRecord.order.is_null())
+                & (PaymentRecord.invoice == allocations[0][0])
+                & (PaymentRecord.status.in_(OPEN_STATUSES))
+                & (PaymentRecord.amount_fen == total)
+                & (PaymentRecord.method == method)
+                & (PaymentRecord.created_at > fresh)
+                & (
+                    PaymentRecord.payer_openid.is_null()
+                    if openid is None
+                    else PaymentRecord.payer_openid == openid
+                )
+            )
+            .order_by(PaymentRecord.id.desc())
+        )
+        for candidate in candidates:
+            if allocations_of(candidate.id) == list(allocations):
+                return candidate
+        record_id = PaymentRecord.insert(
+            out_trade_no=f"YM{customer.id}T{secrets.token_hex(8)}"[:32],
+            method=method,
+            invoice=allocations[0][0],
+            customer=customer.id,
+            amount_fen=total,
+            status="created",
+            payer_openid=openid,
+            created_by=user_id,
+        ).execute()
+        PaymentAllocation.insert_many(
+            [
+                {"payment": record_id, "invoice": invoice_id, "amount_fen": amount}
+                for invoice_id, amount in allocations
+            ]
+        ).execute()
+        return PaymentRecord.get_by_id(record_id)
 
 
 def start_native_own_order(order_id: int, user_id: int) -> PaymentRecord:
@@ -435,12 +544,15 @@ def _move_money(record: PaymentRecord) -> None:
                     record.order_id, record.amount_fen, "wechat", str(record.transaction_id)
                 )
             else:
+                chosen = allocations_of(record.id)
                 on_account.collect(
                     record.customer_id,
                     record.amount_fen,
                     "wechat",
                     str(record.transaction_id),
-                    invoice_ids=[record.invoice_id],
+                    invoice_ids=None if chosen else [record.invoice_id],
+                    allocations=chosen or None,
+                    up_to_open=True,
                 )
         _touch(record.id, outcome="captured")
     except CANNOT_TAKE_MONEY as exc:

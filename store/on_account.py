@@ -25,6 +25,7 @@ def collect(
     *,
     invoice_ids: Sequence[int] | None = None,
     allocations: Sequence[tuple[int, int]] | None = None,
+    up_to_open: bool = False,
     actor_id: int | None = None,
 ) -> Payment:
     """Record a collection and mark what it settled as paid on each order. Idempotent per `reference`."""
@@ -35,6 +36,7 @@ def collect(
         reference,
         invoice_ids=invoice_ids,
         allocations=allocations,
+        up_to_open=up_to_open,
         actor_id=actor_id,
     ).payment
 
@@ -47,6 +49,7 @@ def collect_in_full(
     *,
     invoice_ids: Sequence[int] | None = None,
     allocations: Sequence[tuple[int, int]] | None = None,
+    up_to_open: bool = False,
     actor_id: int | None = None,
 ) -> receivables.Collection:
     """`collect`, answering what the money did (allocations, what became credit)."""
@@ -58,6 +61,7 @@ def collect_in_full(
             reference,
             invoice_ids=invoice_ids,
             allocations=allocations,
+            up_to_open=up_to_open,
             actor_id=actor_id,
         )
         record_paid(collection.allocated_to_orders)

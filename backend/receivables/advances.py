@@ -157,10 +157,15 @@ def apply(
         return applied
 
 
-def chosen_invoices(customer_id: int, allocations: Sequence[tuple[int, int]]) -> list[tuple[Invoice, int]]:
+def chosen_invoices(
+    customer_id: int, allocations: Sequence[tuple[int, int]], *, up_to_open: bool = False
+) -> list[tuple[Invoice, int]]:
     """The customer's invoices the user chose, locked, each with its amount: every amount positive,
     each invoice once, each the customer's own and with at least that much open. Locked in id order,
-    so two allocations over the same invoices never deadlock."""
+    so two allocations over the same invoices never deadlock.
+
+    `up_to_open`: money that has already arrived for these amounts (a WeChat payment chosen earlier)
+    takes what each invoice still has open, and no more (an invoice settled meanwhile takes nothing)."""
     seen: set[int] = set()
     for invoice_id, part in allocations:
         if type(part) is not int or part <= 0:
@@ -177,7 +182,11 @@ def chosen_invoices(customer_id: int, allocations: Sequence[tuple[int, int]]) ->
         invoice = found.get(invoice_id)
         if invoice is None or invoice.customer_id != customer_id:
             raise InvoiceNotOfCustomer(details={"invoice_id": invoice_id, "customer_id": customer_id})
-        if part > invoice.open_fen:
+        if up_to_open:
+            part = min(part, invoice.open_fen)
+            if part == 0:
+                continue
+        elif part > invoice.open_fen:
             raise AllocationExceedsOpen(
                 details={"invoice_id": invoice_id, "open_fen": invoice.open_fen, "amount_fen": part}
             )

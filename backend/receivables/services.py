@@ -246,13 +246,15 @@ def collect(
     *,
     invoice_ids: Sequence[int] | None = None,
     allocations: Sequence[tuple[int, int]] | None = None,
+    up_to_open: bool = False,
     actor_id: int | None = None,
 ) -> Collection:
     """A collection on account: money in, Dr money / Cr 1122 for what invoices take.
 
     Allocated to the chosen `allocations` ((invoice id, fen) pairs: partial payments allowed, never
     more than an invoice has open nor, together, than the payment), or else to open invoices oldest
-    due first (only `invoice_ids`, when given). Whatever is left becomes the customer's unapplied
+    due first (only `invoice_ids`, when given). `up_to_open`: each allocation takes at most what its
+    invoice still has open (money that arrived for amounts chosen earlier). Whatever is left becomes the customer's unapplied
     credit (Dr money / Cr 2203, backend/receivables/advances.py).
 
     Idempotent per `reference`: the same collection twice is applied once. Orders are not touched here:
@@ -270,7 +272,7 @@ def collect(
         if not created:
             return Collection(payment, created=False)
         if allocations is not None:
-            plan = advances.chosen_invoices(customer_id, allocations)
+            plan = advances.chosen_invoices(customer_id, allocations, up_to_open=up_to_open)
             wanted = sum(part for _, part in plan)
             if wanted > amount_fen:
                 raise AllocationExceedsPayment(details={"amount_fen": amount_fen, "allocated_fen": wanted})

@@ -76,3 +76,34 @@ def test_staff_import_a_bank_statement_and_assign_what_did_not_match(
     broken.write_text("交易日期,对方户名,金额\n2026-12-99,城西酒行,1.00\n", encoding="utf-8")
     page.locator(".yc-bank-file").set_input_files(str(broken))
     expect(page.locator(".yc-bank-problems")).to_contain_text("第 2 行")
+
+
+def test_a_distributor_pays_part_of_two_invoices_with_one_qr(
+    page: Any, make_user: Any, console_login: Any, screenshot: Any, wechat_sandbox: Any
+) -> None:
+    from backend.inventory.services import receive_purchase
+    from payments.models import PaymentRecord
+    from store import services as sales
+
+    warehouse = catalog.create_warehouse("MAIN", "总仓")
+    sku = catalog.create_sku(catalog.create_product("干红").id, name="750ml", price_fen=1130)
+    receive_purchase(sku.id, warehouse.id, 20, 700)
+    user = make_user("distributor", display_name="华东酒行")
+    me = catalog.create_customer(
+        "distributor", "华东酒行", user_id=user.id, credit_limit_fen=50_000, payment_terms_days=30
+    )
+    a = receivables.invoice_for_order(sales.sell_on_account(me.id, [(sku.id, 2)], channel="distributor").id)
+    b = receivables.invoice_for_order(sales.sell_on_account(me.id, [(sku.id, 1)], channel="distributor").id)
+    console_login(user, next_path="/m/dist/account")
+    page.locator(f".yc-pay-part[data-invoice='{a.id}'] input").fill("10.00")
+    page.locator(f".yc-pay-part[data-invoice='{b.id}'] input").fill("11.30")
+    expect(page.locator(".yc-pay-several")).to_contain_text("¥21.30")
+    page.locator(".yc-pay-several").click()
+    expect(page.locator("#qr-state")).to_have_text("等待付款 Waiting for payment")
+    screenshot("dist-pay-several")
+    record = PaymentRecord.select().order_by(PaymentRecord.id.desc()).get()
+    assert (record.method, record.amount_fen) == ("wechat_native", 2130)
+    wechat_sandbox.scan_and_pay(record.code_url, wechat_sandbox.login_code().openid)
+    wechat_sandbox.deliver_due()
+    expect(page.locator("#qr-state")).to_have_text("已支付 Paid")
+    assert (Invoice.get_by_id(a.id).open_fen, Invoice.get_by_id(b.id).open_fen) == (1260, 0)
