@@ -32,7 +32,7 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException, InvalidOperation
 from typing import Any
 
 from backend import audit, clock
@@ -44,6 +44,7 @@ from backend.receivables.errors import UnknownCustomer
 from backend.receivables.models import BankImport, BankLine, Invoice
 
 MAX_BYTES = 2_000_000
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the business range every date the API takes is held to
 MAX_ROWS = 5_000
 COLUMNS = {
     "date": ("date", "交易日期", "日期", "记账日期", "交易时间"),
@@ -111,7 +112,7 @@ def decode(data: bytes) -> tuple[str, str]:
 def _yuan_to_fen(text: str) -> int:
     cleaned = text.replace(",", "").replace("，", "").replace("¥", "").replace("￥", "").strip()
     value = Decimal(cleaned)  # InvalidOperation for anything that is not a number
-    if not value.is_finite():
+    if not value.is_finite() or value.adjusted() > 15:  # NaN, infinity, or beyond any payment
         raise InvalidOperation
     fen = value * 100
     if fen != fen.to_integral_value():  # more than two decimals: not an amount a bank books
@@ -129,6 +130,8 @@ def _date(text: str) -> dt.date:
 def parse(text: str) -> tuple[list[StatementRow], int]:
     """Every data row checked before anything is written: (credit rows, data rows). Broken rows are
     all reported at once (row number as a spreadsheet shows it: the header is row 1)."""
+    if "\x00" in text:  # no database text holds NUL: a binary file, not a statement
+        raise InvalidBankStatement(details={"rows": [{"row": 1, "problem": "the file holds NUL characters"}]})
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)
@@ -136,6 +139,8 @@ def parse(text: str) -> tuple[list[StatementRow], int]:
         raise InvalidBankStatement(
             details={"rows": [{"row": 1, "problem": "empty file: no header row"}]}
         ) from None
+    except csv.Error as exc:
+        raise InvalidBankStatement(details={"rows": [{"row": 1, "problem": f"not CSV: {exc}"}]}) from None
     names = [h.strip().lower() for h in header]
     where: dict[str, int] = {}
     for column, aliases in COLUMNS.items():
@@ -151,7 +156,15 @@ def parse(text: str) -> tuple[list[StatementRow], int]:
     rows: list[StatementRow] = []
     problems: list[dict[str, Any]] = []
     data_rows = 0
-    for row_no, cells in enumerate(reader, start=2):
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append({"row": reader.line_num, "problem": f"not CSV: {exc}"})
+            break
+        row_no = reader.line_num  # the line it ends on, as an editor numbers them (the header is 1)
         if not any(c.strip() for c in cells):
             continue
         data_rows += 1
@@ -166,13 +179,15 @@ def parse(text: str) -> tuple[list[StatementRow], int]:
         wrong = []
         try:
             booked_on = _date(cell("date"))
+            if not FIRST_YEAR <= booked_on.year <= LAST_YEAR:
+                raise ValueError
         except ValueError:
             wrong.append(f"date {cell('date')!r} is not a date (YYYY-MM-DD)")
         try:
             amount = _yuan_to_fen(cell("amount"))
             if abs(amount) > services.MAX_AMOUNT_FEN:
                 wrong.append(f"amount {cell('amount')!r} is too large")
-        except (InvalidOperation, ValueError):
+        except (DecimalException, ValueError):
             wrong.append(f"amount {cell('amount')!r} is not an amount in yuan (up to 2 decimals)")
         if len(cells) < len(header) and where["payer"] >= len(cells):
             wrong.append(f"only {len(cells)} columns, the header has {len(header)}")
