@@ -348,12 +348,8 @@ class SaleMachine(RuleBasedStateMachine):
         open_orders = self.m.open_invoices(customer_id)
         only = self._pick(data, open_orders) if one_invoice and open_orders else None
         invoice_ids = [invoice_for_order(only.id).id] if only is not None else None
-        room = only.invoice_open if only is not None else sum(o.invoice_open for o in open_orders)
         reference = self._reference("COL")
-        if amount > room:
-            with pytest.raises(DomainError):
-                on_account.collect(customer_id, amount, method, reference, invoice_ids=invoice_ids)
-            return
+        # More than is open is kept as the customer's credit, never refused.
         on_account.collect(customer_id, amount, method, reference, invoice_ids=invoice_ids, actor_id=user_id)
         self.m.collected(customer_id, amount, method, only)
 
@@ -702,11 +698,11 @@ class SaleMachine(RuleBasedStateMachine):
                 self.m.paid(order, "wechat")
                 return "captured"
         else:
+            # An invoice takes what it still has open; the rest is kept as the customer's credit.
             invoice = invoice_model.get_by_id(record.invoice_id)
             order = self.m.orders[invoice.order_id]
-            if 0 < record.amount_fen <= order.invoice_open:
-                self.m.collected(order.customer_id, record.amount_fen, "wechat", only=order)
-                return "captured"
+            self.m.collected(order.customer_id, record.amount_fen, "wechat", only=order)
+            return "captured"
         self.m.late_held += record.amount_fen
         return "late_refund"
 
@@ -758,6 +754,10 @@ class SaleMachine(RuleBasedStateMachine):
         assert levels == {sku: (lv.on_hand, lv.reserved) for sku, lv in m.stock.items()}, "stock"
         balances = {c.id: c.balance_fen for c in Customer.select() if c.balance_fen or c.id in m.balances}
         assert balances == {c: b for c, b in m.balances.items() if b or c in balances}, "receivables"
+        from backend.receivables.models import AdvanceAccount
+
+        advances = {a.customer_id: a.balance_fen for a in AdvanceAccount.select() if a.balance_fen}
+        assert advances == {c: v for c, v in m.advances.items() if v}, "customers' credit"
         stored = {a.customer_id: a.stored_value_fen for a in MemberAccount.select() if a.stored_value_fen}
         assert stored == {c: v for c, v in m.stored_value.items() if v}, "stored value"
         orders = {o.id: (o.status, o.paid_fen, o.refunded_fen) for o in Order.select()}

@@ -56,6 +56,7 @@ class Model:
     stock: dict[int, Level]
     credit_limits: dict[int, int]  # distributor customer id -> limit
     balances: Counter[int] = field(default_factory=Counter)  # customer id -> open receivable
+    advances: Counter[int] = field(default_factory=Counter)  # customer id -> unapplied credit (预收)
     stored_value: Counter[int] = field(default_factory=Counter)  # member customer id -> fen
     orders: dict[int, ModelOrder] = field(default_factory=dict)
     money_in: Counter[str] = field(default_factory=Counter)  # receivables' money in, by method
@@ -89,9 +90,9 @@ class Model:
 
     def refundable(self, order: ModelOrder) -> int:
         """What may still be refunded now (0 when a refund must be refused)."""
-        if order.status not in REFUNDABLE or (order.on_account and order.invoice_open):
+        if order.status not in REFUNDABLE:
             return 0
-        return order.paid - order.refunded
+        return order.paid - order.refunded + (order.invoice_open if order.on_account else 0)
 
     def returnable(self, order: ModelOrder) -> bool:
         return order.shipped and order.status in ("shipped", "completed", "partially_refunded")
@@ -113,6 +114,15 @@ class Model:
         if order.on_account:
             order.invoice_open = order.total
             self.balances[order.customer_id] += order.total
+            # Credit the customer paid ahead is applied at once, to their open invoices oldest first.
+            credit = self.advances[order.customer_id]
+            for invoice in self.open_invoices(order.customer_id):
+                part = min(credit, invoice.invoice_open)
+                invoice.invoice_open -= part
+                invoice.paid += part
+                credit -= part
+            self.balances[order.customer_id] -= self.advances[order.customer_id] - credit
+            self.advances[order.customer_id] = credit
 
     def received(self, sku_id: int, quantity: int) -> None:
         self.stock[sku_id].on_hand += quantity
@@ -156,17 +166,23 @@ class Model:
             order.invoice_open -= part
             order.paid += part
             left -= part
-        assert left == 0
-        self.balances[customer_id] -= amount
+        self.balances[customer_id] -= amount - left
+        self.advances[customer_id] += left  # what no invoice took is kept as credit
         self.money_in[method] += amount
 
     def refunded(self, order: ModelOrder, amount: int, method: str) -> None:
+        # An open invoice on account is netted first (settled by a credit note: counted as paid and
+        # refunded); only the rest is money paid back.
+        netted = min(amount, order.invoice_open) if order.on_account else 0
+        order.invoice_open -= netted
+        order.paid += netted
+        self.balances[order.customer_id] -= netted
         order.refunded += amount
         everything = order.refunded == order.total
         order.status = "refunded" if everything else "partially_refunded"
-        self.money_out[method] += amount
+        self.money_out[method] += amount - netted
         if method == "stored_value":
-            self.stored_value[order.customer_id] += amount
+            self.stored_value[order.customer_id] += amount - netted
         if everything:
             for sku, q in order.lines.items():
                 if order.shipped:
