@@ -598,6 +598,7 @@ def refund_order(
             source_type="order",
             source_id=order.id,
         )
+        order.paid_fen += netted  # benefits share the refund out over what was paid, netting included
         benefits.on_refunded(order, amount, method, reference, everything=everything)
         fapiao.on_refunded(order, amount, vat, everything=everything, reference=reference)
         if netted:
