@@ -108,11 +108,25 @@ class DistributorCartLineOut(ma.Schema):
     available = ma.fields.Integer(metadata={"description": "across warehouses"})
 
 
+class ReorderAdjustedOut(ma.Schema):
+    sku_id = ma.fields.Integer()
+    ordered = ma.fields.Integer(metadata={"description": "the past order's quantity"})
+    added = ma.fields.Integer(
+        metadata={"description": "what went into the cart, rounded up to today's terms"}
+    )
+    case_size = ma.fields.Integer()
+    min_order_quantity = ma.fields.Integer()
+
+
 class DistributorCartOut(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(DistributorCartLineOut))
     goods_fen = ma.fields.Integer()
     skipped_sku_ids = ma.fields.List(
         ma.fields.Integer(), metadata={"description": "reorder: no longer on sale"}
+    )
+    adjusted = ma.fields.List(
+        ma.fields.Nested(ReorderAdjustedOut),
+        metadata={"description": "reorder: lines whose past quantity breaks today's case size or minimum"},
     )
 
 
@@ -128,6 +142,15 @@ class FavouriteOut(ma.Schema):
 class DistributorPlaceIn(ma.Schema):
     pay_with = ma.fields.String(required=True, validate=ma.validate.OneOf(ordering.PAY_WITH))
     warehouse_id = ma.fields.Integer(load_default=None, strict=True)
+    if_over_credit = ma.fields.String(
+        load_default="refuse",
+        validate=ma.validate.OneOf(ordering.IF_OVER_CREDIT),
+        metadata={
+            "description": "on account over your credit limit (or on hold): `refuse` (409), or `ask_owner`: "
+            "the order waits for the owner's approval as `awaiting_approval`, its stock held"
+        },
+    )
+    credit_reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=500))
 
 
 # ---------------------------------------------------------------- staff
@@ -210,7 +233,9 @@ def remove_favourite(sku_id: int) -> Any:
 # ---------------------------------------------------------------- cart
 
 
-def cart_dict(customer: Customer, skipped: list[int] | None = None) -> dict[str, Any]:
+def cart_dict(
+    customer: Customer, skipped: list[int] | None = None, adjusted: list[Any] | None = None
+) -> dict[str, Any]:
     """The cart at the distributor's price for each line's quantity: four queries in all."""
     items = cart.items(customer.id)
     ids = [i.sku_id for i in items]
@@ -232,7 +257,12 @@ def cart_dict(customer: Customer, skipped: list[int] | None = None) -> dict[str,
         }
         for item, price in zip(items, prices, strict=True)
     ]
-    return {"items": rows, "goods_fen": sum(r["total_fen"] for r in rows), "skipped_sku_ids": skipped or []}
+    return {
+        "items": rows,
+        "goods_fen": sum(r["total_fen"] for r in rows),
+        "skipped_sku_ids": skipped or [],
+        "adjusted": adjusted or [],
+    }
 
 
 @blp.route("/distributor/cart", methods=["GET"])
@@ -281,10 +311,12 @@ def remove_line(item_id: int) -> Any:
 @idempotent
 @blp.response(201, DistributorCartOut)
 def reorder(order_id: int) -> Any:
-    """再来一单 Put a past order's lines into your cart (SKUs no longer on sale are listed as skipped)."""
+    """再来一单 Put a past order's lines into your cart: SKUs no longer on sale are left out and listed
+    as skipped; a quantity that breaks today's case size or minimum goes in rounded up to them and is
+    listed as adjusted."""
     me = _me()
-    skipped = ordering.reorder(me.id, order_id)
-    return cart_dict(me, skipped)
+    done = ordering.reorder(me.id, order_id)
+    return cart_dict(me, done.skipped, done.adjusted)
 
 
 @blp.route("/distributor/orders", methods=["POST"])
@@ -293,10 +325,16 @@ def reorder(order_id: int) -> Any:
 @blp.arguments(DistributorPlaceIn)
 @blp.response(201, OrderOut)
 def place(data: dict[str, Any]) -> Any:
-    """提交订单 Your cart becomes an order: `on_account` (an open invoice, within your credit) or
-    `wechat` (waiting for payment: POST /api/orders/<id>/wechat-checkout, or /wechat-qr outside WeChat)."""
+    """提交订单 Your cart becomes an order: `on_account` (an open invoice, within your credit; over it,
+    `if_over_credit: ask_owner` leaves the order `awaiting_approval` until the owner approves or rejects
+    it) or `wechat` (waiting for payment: POST /api/orders/<id>/wechat-checkout, or /wechat-qr outside WeChat)."""
     return ordering.place_from_cart(
-        _me().id, pay_with=data["pay_with"], warehouse_id=data["warehouse_id"], placed_by=current_user().id
+        _me().id,
+        pay_with=data["pay_with"],
+        warehouse_id=data["warehouse_id"],
+        placed_by=current_user().id,
+        if_over_credit=data["if_over_credit"],
+        credit_reason=data["credit_reason"],
     )
 
 

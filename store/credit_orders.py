@@ -87,6 +87,71 @@ approvals.register(
 )
 
 
+# ---------------------------------------------------------------- a distributor's own order
+
+HELD_ORDER = "held_order_over_credit"
+
+
+def sell_on_account_or_hold(
+    customer_id: int,
+    items: list[tuple[int, int]],
+    *,
+    channel: str,
+    warehouse_id: int | None = None,
+    placed_by: int | None = None,
+    reason: str = "",
+) -> Order:
+    """A distributor's own order on account; when the credit check refuses it, the order is written
+    anyway as awaiting_approval (stock reserved, campaign units taken) and filed for the owner, who
+    puts it on account over the limit (approve) or cancels it, giving the stock and units back (reject).
+    Unlike the staff's `sell_on_account_or_ask`, the distributor sees the order itself while it waits."""
+    with transaction():
+        try:
+            with savepoint():
+                return sales.sell_on_account(
+                    customer_id, items, channel=channel, warehouse_id=warehouse_id, placed_by=placed_by
+                )
+        except (CreditLimitExceeded, CreditHold) as refused:
+            order = sales.hold_for_approval(
+                customer_id, items, channel=channel, warehouse_id=warehouse_id, placed_by=placed_by
+            )
+            approvals.request(
+                HELD_ORDER,
+                subject_type="order",
+                subject_id=order.id,
+                payload={"customer_id": customer_id, "refused": refused.code, "details": refused.details},
+                amount_fen=order.total_fen,
+                reason=reason,
+                requested_by=placed_by,
+            )
+            return order
+
+
+def _approve_held(request: ApprovalRequest, decider_id: int) -> dict[str, Any]:
+    wanted = approvals.payload_of(request)
+    with credit_check.override(decider_id, request.reason or wanted["refused"], approval_id=request.id):
+        order = sales.post_held_on_account(int(request.subject_id))
+    return {"order_id": order.id, "total_fen": order.total_fen}
+
+
+def _reject_held(request: ApprovalRequest, decider_id: int) -> None:
+    order = Order.get_or_none(Order.id == int(request.subject_id))
+    if order is not None and order.status == "awaiting_approval":  # not already cancelled meanwhile
+        sales.cancel_order(order.id, actor_id=decider_id)
+
+
+approvals.register(
+    approvals.Kind(
+        HELD_ORDER,
+        "经销商超额度订单",
+        "Distributor order over the credit limit",
+        approve=_approve_held,
+        reject=_reject_held,
+        one_open_per_subject=True,
+    )
+)
+
+
 def sell_on_account_overriding(
     customer_id: int,
     items: Iterable[sales.Item | Sequence[int] | dict[str, Any]],

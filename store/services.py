@@ -320,6 +320,51 @@ def sell_on_account(
         return order
 
 
+def hold_for_approval(
+    customer_id: int,
+    items: Iterable[Item | Sequence[int] | dict[str, Any]],
+    *,
+    channel: str,
+    warehouse_id: int | None = None,
+    placed_by: int | None = None,
+) -> Order:
+    """An on-account order the credit check refused, waiting for the owner (awaiting_approval): its
+    stock is reserved and its campaign units taken now, so approval can only fail on credit grounds
+    the owner has already weighed. Nothing is owed and nothing is booked until `post_held_on_account`."""
+    with transaction():
+        customer = _customer(customer_id)
+        order, _, wants = _create_order(
+            customer,
+            items,
+            channel=channel,
+            status="awaiting_approval",
+            warehouse_id=warehouse_id,
+            placed_by=placed_by,
+        )
+        _reserve(order, wants)
+        return order
+
+
+def post_held_on_account(order_id: int) -> Order:
+    """An order awaiting approval goes on account: its open invoice (through the credit check, so the
+    caller wraps this in the owner's `credit_check.override`) and the voucher Dr 1122 / Cr 5001, 2221,
+    as `sell_on_account` would have written them. Its stock stays reserved as it was."""
+    with transaction():
+        order = _locked_order(order_id)
+        if order.status != "awaiting_approval":
+            raise _refuse(order, "put on account")
+        customer = _customer(order.customer_id)
+        receivables.post_open_invoice(customer, order.id, order.total_fen)
+        post_entry(
+            "order.on_account",
+            _sale_lines(order, chart.RECEIVABLES, customer.id),
+            memo=f"赊销 订单 {order.id}",
+            source_type="order",
+            source_id=order.id,
+        )
+        return _set(order.id, status="on_account")
+
+
 def capture_payment(order_id: int, amount_fen: int, method: str, reference: str) -> Order:
     """Money for an order pending payment. Idempotent per `reference`: a repeat returns the same order.
 
@@ -463,7 +508,11 @@ def cancel_order(order_id: int, *, actor_id: int | None = None) -> Order:
     """
     with transaction():
         order = _locked_order(order_id)
-        if order.shipped_at is not None or order.status not in ("pending_payment", "on_account"):
+        if order.shipped_at is not None or order.status not in (
+            "pending_payment",
+            "on_account",
+            "awaiting_approval",
+        ):
             why = "refund it instead" if order.status in ("paid", "partially_refunded") else ""
             raise _refuse(order, "cancel", why)
         if order.status == "on_account":

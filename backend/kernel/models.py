@@ -23,6 +23,7 @@ ORDER_STATUSES = (
     "cancelled",
     "partially_refunded",
     "refunded",
+    "awaiting_approval",  # a distributor's order over their credit, waiting for the owner (stock held)
 )
 
 

@@ -59,7 +59,7 @@ def day_sales(day: dt.date | None = None) -> DaySales:
         .where(
             (Order.created_at >= start)
             & (Order.created_at < end)
-            & Order.status.not_in(("pending_payment", "cancelled"))
+            & Order.status.not_in(("pending_payment", "awaiting_approval", "cancelled"))
         )
         .count()
     )

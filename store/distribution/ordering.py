@@ -11,6 +11,7 @@ is placed. Every refusal changes nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from backend import audit, clock
@@ -18,7 +19,7 @@ from backend.db import transaction
 from backend.inventory.models import StockLevel
 from backend.inventory.services import check_quantity
 from backend.kernel.models import Order, OrderLine, Product, Sku, Warehouse
-from store import cart
+from store import cart, credit_orders
 from store import services as sales
 from store.distribution.errors import BelowMinimumOrder, CaseMultiple, InvalidTradeTerms
 from store.distribution.models import Favourite, SkuTradeTerms
@@ -27,6 +28,7 @@ from store.shop_errors import EmptyCart, NotYours, OffSale
 from store.shop_models import CartItem
 
 PAY_WITH = ("on_account", "wechat")
+IF_OVER_CREDIT = ("refuse", "ask_owner")
 
 
 # ---------------------------------------------------------------- trade terms
@@ -104,9 +106,33 @@ def set_cart_quantity(customer_id: int, item_id: int, quantity: int) -> None:
         cart.set_quantity(customer_id, item_id, quantity)
 
 
-def reorder(customer_id: int, order_id: int) -> list[int]:
+@dataclass(frozen=True)
+class Adjusted:
+    """A reordered line whose past quantity breaks today's trade terms, and what went into the cart."""
+
+    sku_id: int
+    ordered: int  # the past order's quantity
+    added: int  # what the cart got: the line rounded up to whole cases and at least the minimum
+    case_size: int
+    min_order_quantity: int
+
+
+@dataclass(frozen=True)
+class Reordered:
+    skipped: list[int]  # SKUs no longer on sale, left out
+    adjusted: list[Adjusted]
+
+
+def round_up_to_terms(quantity: int, case_size: int, minimum: int) -> int:
+    """The smallest quantity of at least `quantity` that today's terms allow (whole cases, the minimum)."""
+    return max(minimum, -(-quantity // case_size) * case_size)
+
+
+def reorder(customer_id: int, order_id: int) -> Reordered:
     """再来一单: a past order's lines go into the cart (added to what is there). Its SKUs no longer on
-    sale are left out and returned, so the page can say so. Another customer's order is a 404."""
+    sale are left out and returned as skipped; a line whose quantity breaks today's case size or
+    minimum (changed since) goes in rounded up to them and is returned as adjusted, so the page can
+    say both. Another customer's order is a 404."""
     with transaction():
         order = Order.get_or_none((Order.id == order_id) & (Order.customer == customer_id))
         if order is None:
@@ -120,9 +146,25 @@ def reorder(customer_id: int, order_id: int) -> list[int]:
                 wanted[line.sku_id] = wanted.get(line.sku_id, 0) + line.quantity
         if not wanted:
             raise OffSale(details={"sku_ids": skipped})
+        terms = terms_of(list(wanted))
+        in_cart = {
+            item.sku_id: item.quantity
+            for item in CartItem.select().where(
+                (CartItem.customer == customer_id) & CartItem.sku.in_(list(wanted))
+            )
+        }
+        adjusted: list[Adjusted] = []
         for sku_id, quantity in sorted(wanted.items()):
-            add_to_cart(customer_id, sku_id, quantity)
-        return skipped
+            case_size, minimum = terms[sku_id]
+            there = in_cart.get(sku_id, 0)
+            line_total = round_up_to_terms(there + quantity, case_size, minimum)
+            added = line_total - there
+            if added != quantity:
+                adjusted.append(Adjusted(sku_id, quantity, added, case_size, minimum))
+            check_quantity(added)
+            check_terms({sku_id: line_total})
+            cart.add(customer_id, sku_id, added)
+        return Reordered(skipped, adjusted)
 
 
 def _on_sale(sku_ids: list[int]) -> set[int]:
@@ -139,13 +181,27 @@ def _on_sale(sku_ids: list[int]) -> set[int]:
 
 
 def place_from_cart(
-    customer_id: int, *, pay_with: str, warehouse_id: int | None = None, placed_by: int | None = None
+    customer_id: int,
+    *,
+    pay_with: str,
+    warehouse_id: int | None = None,
+    placed_by: int | None = None,
+    if_over_credit: str = "refuse",
+    credit_reason: str = "",
 ) -> Order:
     """The cart becomes an order, in one transaction with emptying the cart: on account (an open
-    invoice, the credit limit checked by the on-account sale) or pending WeChat payment."""
+    invoice, the credit limit checked by the on-account sale) or pending WeChat payment. On account
+    over the limit (or on hold) is refused, or with `if_over_credit="ask_owner"` the order waits for
+    the owner's approval (awaiting_approval, its stock held)."""
     if pay_with not in PAY_WITH:
         raise InvalidTradeTerms(
             "pay_with must be on_account or wechat", "付款方式必须是赊账或微信", code="invalid_pay_with"
+        )
+    if if_over_credit not in IF_OVER_CREDIT or (if_over_credit == "ask_owner" and pay_with != "on_account"):
+        raise InvalidTradeTerms(
+            "if_over_credit is refuse, or ask_owner for an order on account",
+            "超额度处理只能是拒绝，或赊账订单提交老板审批",
+            code="invalid_if_over_credit",
         )
     with transaction():
         items = cart.items(customer_id)
@@ -156,10 +212,20 @@ def place_from_cart(
             raise OffSale(details={"sku_ids": off_sale})
         check_terms({i.sku_id: i.quantity for i in items})
         lines = [(i.sku_id, i.quantity) for i in items]
-        place = sales.sell_on_account if pay_with == "on_account" else sales.place_order
-        order = place(
-            customer_id, lines, channel="distributor", warehouse_id=warehouse_id, placed_by=placed_by
-        )
+        if pay_with == "on_account" and if_over_credit == "ask_owner":
+            order = credit_orders.sell_on_account_or_hold(
+                customer_id,
+                lines,
+                channel="distributor",
+                warehouse_id=warehouse_id,
+                placed_by=placed_by,
+                reason=credit_reason,
+            )
+        else:
+            place = sales.sell_on_account if pay_with == "on_account" else sales.place_order
+            order = place(
+                customer_id, lines, channel="distributor", warehouse_id=warehouse_id, placed_by=placed_by
+            )
         cart.clear(customer_id)
         return order
 

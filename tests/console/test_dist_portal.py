@@ -75,3 +75,65 @@ def test_a_distributor_reorders_and_pays_an_invoice(
     expect(page.locator("#qr-state")).to_have_text("已支付 Paid")
     assert Invoice.get_by_id(first_invoice.id).open_fen == 0
     assert catalog.customer_of_user(user.id).balance_fen == 86400
+
+
+def test_over_the_limit_the_distributor_asks_the_owner(
+    page: Any, make_user: Any, console_login: Any, screenshot: Any
+) -> None:
+    from backend.approvals.models import ApprovalRequest
+    from backend.inventory.services import receive_purchase
+    from backend.kernel.models import Order
+    from store import catalog
+    from store.distribution import ordering
+
+    warehouse = catalog.create_warehouse("MAIN", "主仓")
+    wine = catalog.create_product("智利干红")
+    red = catalog.create_sku(wine.id, name="750ml", price_fen=10000, distributor_price_fen=8000)
+    receive_purchase(red.id, warehouse.id, 120, 5000, reference="PO-1")
+    user = make_user("distributor", display_name="小酒行")
+    me = catalog.create_customer(
+        "distributor", "小酒行", user_id=user.id, credit_limit_fen=10000, payment_terms_days=30
+    )
+    ordering.add_to_cart(me.id, red.id, 6)
+
+    console_login(user, next_path="/m/dist/cart")
+    expect(page.locator(".van-submit-bar")).to_contain_text("480.00")
+    page.get_by_role("button", name="提交订单 Place order").click()
+    expect(page.locator(".yc-over-credit")).to_contain_text("超出客户信用额度")
+    assert Order.select().count() == 0
+    page.get_by_role("button", name="提交老板审批 Ask the owner").click()
+    page.wait_for_url(re.compile(r"/m/dist/orders\?placed=\d+$"))
+    expect(page.get_by_text("待审批 Awaiting approval")).to_be_visible()
+    order = Order.get(Order.customer == me.id)
+    assert (order.status, order.total_fen) == ("awaiting_approval", 48000)
+    request = ApprovalRequest.get(ApprovalRequest.subject_id == str(order.id))
+    assert (request.kind, request.status, request.amount_fen) == ("held_order_over_credit", "pending", 48000)
+    screenshot("dist-ask-owner")
+
+
+def test_reorder_under_changed_terms_shows_what_was_adjusted(
+    page: Any, make_user: Any, console_login: Any, screenshot: Any
+) -> None:
+    from backend.inventory.services import receive_purchase
+    from store import catalog
+    from store import services as sales
+    from store.distribution import ordering
+
+    warehouse = catalog.create_warehouse("MAIN", "主仓")
+    wine = catalog.create_product("智利干红")
+    red = catalog.create_sku(wine.id, name="750ml", price_fen=10000, distributor_price_fen=8000)
+    receive_purchase(red.id, warehouse.id, 120, 5000, reference="PO-1")
+    user = make_user("distributor", display_name="华东酒行")
+    me = catalog.create_customer(
+        "distributor", "华东酒行", user_id=user.id, credit_limit_fen=10**7, payment_terms_days=30
+    )
+    past = sales.sell_on_account(me.id, [(red.id, 10)], channel="distributor", placed_by=user.id)
+    ordering.set_trade_terms(red.id, 12, 24)
+
+    console_login(user, next_path="/m/dist/orders")
+    expect(page.get_by_text(f"订单 Order #{past.id}")).to_be_visible()
+    page.get_by_role("button", name="再来一单 Reorder").click()
+    page.wait_for_url(re.compile(r"/m/dist/cart$"))
+    expect(page.locator(".yc-adjusted")).to_contain_text("智利干红 750ml 10 → 24（整箱 12，起订 24）")
+    expect(page.locator(".van-submit-bar")).to_contain_text("1920.00")
+    screenshot("dist-reorder-adjusted")

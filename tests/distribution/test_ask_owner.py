@@ -1,0 +1,181 @@
+"""A distributor over their credit limit asks the owner over HTTP: the order waits as awaiting_approval
+with its stock and campaign units held, shows in their orders, and the owner's approval puts it on
+account (an open invoice over the limit, audited as an override) while a rejection cancels it and
+gives the stock and the campaign units back. Bad input changes nothing."""
+
+from __future__ import annotations
+
+from tests.payments.conftest import checks_clean
+from tests.platform.test_errors import assert_error
+
+
+def _post(client, path, body, headers, key):
+    return client.post(path, json=body, headers={**headers, "Idempotency-Key": key})
+
+
+def _level(sku_id, warehouse_id):
+    from backend.inventory.models import StockLevel
+
+    level = StockLevel.get((StockLevel.sku == sku_id) & (StockLevel.warehouse == warehouse_id))
+    return level.on_hand, level.reserved
+
+
+def _campaign(client, trade, quota=24):
+    made = _post(
+        client,
+        "/api/campaigns",
+        {
+            "name": "春季智利干红 Spring red",
+            "policy": "限量 Limited",
+            "grade_ids": [trade.grade_a.id],
+            "items": [{"sku_id": trade.red.id, "min_quantity": 6, "price_fen": 6000}],
+            "quotas": [{"sku_id": trade.red.id, "quota": quota}],
+        },
+        trade.owner,
+        "camp-1",
+    )
+    assert made.status_code == 201, made.json
+    return made.json
+
+
+def test_ask_the_owner_then_approve_puts_it_on_account(client, trade, distributor, unchanged):
+    from backend.audit import AuditEntry
+    from backend.kernel.models import Customer
+    from backend.receivables.models import Invoice
+
+    small = distributor("小酒行", grade=trade.grade_a, credit_limit_fen=10000)
+    campaign = _campaign(client, trade)
+    _post(
+        client, "/api/distributor/cart/items", {"sku_id": trade.red.id, "quantity": 6}, small.headers, "c-1"
+    )
+    with unchanged():
+        refused = _post(client, "/api/distributor/orders", {"pay_with": "on_account"}, small.headers, "o-1")
+        assert_error(refused, 409, "credit_limit_exceeded")
+        assert_error(
+            _post(
+                client,
+                "/api/distributor/orders",
+                {"pay_with": "wechat", "if_over_credit": "ask_owner"},
+                small.headers,
+                "o-bad",
+            ),
+            422,
+            "invalid_if_over_credit",
+        )
+        bad = _post(
+            client,
+            "/api/distributor/orders",
+            {"pay_with": "on_account", "if_over_credit": "override"},
+            small.headers,
+            "o-bad-2",
+        )
+        assert bad.status_code == 422, bad.json
+
+    asked = _post(
+        client,
+        "/api/distributor/orders",
+        {"pay_with": "on_account", "if_over_credit": "ask_owner", "credit_reason": "旺季备货"},
+        small.headers,
+        "o-2",
+    )
+    assert asked.status_code == 201, asked.json
+    order = asked.json
+    assert (order["status"], order["total_fen"], order["lines"][0]["unit_price_fen"]) == (
+        "awaiting_approval",
+        36000,
+        6000,
+    )
+    assert client.get("/api/distributor/cart", headers=small.headers).json["items"] == []
+    assert _level(trade.red.id, trade.main.id) == (120, 6)
+    stock = client.get(f"/api/campaigns/{campaign['id']}", headers=trade.staff).json["stock"]
+    assert stock == [{"sku_id": trade.red.id, "quota": 24, "taken": 6, "left": 18}]
+    assert Invoice.select().where(Invoice.order == order["id"]).count() == 0
+    assert Customer.get_by_id(small.customer.id).balance_fen == 0
+    mine = client.get("/api/orders", headers=small.headers).json["items"]
+    assert [(o["id"], o["status"]) for o in mine] == [(order["id"], "awaiting_approval")]
+
+    pending = client.get("/api/approvals?kind=held_order_over_credit", headers=trade.owner).json["items"]
+    assert [(p["subject_id"], p["amount_fen"], p["reason"], p["status"]) for p in pending] == [
+        (str(order["id"]), 36000, "旺季备货", "pending")
+    ]
+    # asking again for the same order is not possible: the cart is empty
+    assert_error(
+        _post(
+            client,
+            "/api/distributor/orders",
+            {"pay_with": "on_account", "if_over_credit": "ask_owner"},
+            small.headers,
+            "o-3",
+        ),
+        422,
+        "empty_cart",
+    )
+    with unchanged():
+        refused = _post(client, f"/api/approvals/{pending[0]['id']}/approve", {}, trade.staff, "a-0")
+        assert refused.status_code == 403, refused.json
+    approved = _post(
+        client, f"/api/approvals/{pending[0]['id']}/approve", {"note": "老客户"}, trade.owner, "a-1"
+    )
+    assert approved.status_code == 200, approved.json
+    assert approved.json["status"] == "approved"
+    assert client.get(f"/api/orders/{order['id']}", headers=small.headers).json["status"] == "on_account"
+    invoice = Invoice.get(Invoice.order == order["id"])
+    assert (invoice.amount_fen, invoice.open_fen) == (36000, 36000)
+    assert Customer.get_by_id(small.customer.id).balance_fen == 36000
+    assert _level(trade.red.id, trade.main.id) == (120, 6)
+    override = AuditEntry.get(AuditEntry.action == "credit.override")
+    assert (override.target_type, override.target_id) == ("customer", str(small.customer.id))
+    assert checks_clean() == []
+
+
+def test_rejection_cancels_and_gives_back_stock_and_campaign_units(client, trade, distributor):
+    from backend.kernel.models import Customer
+    from backend.ledger.models import JournalEntry
+
+    small = distributor("小酒行", grade=trade.grade_a, credit_limit_fen=10000)
+    campaign = _campaign(client, trade)
+    _post(
+        client, "/api/distributor/cart/items", {"sku_id": trade.red.id, "quantity": 12}, small.headers, "c-1"
+    )
+    entries = JournalEntry.select().count()
+    order = _post(
+        client,
+        "/api/distributor/orders",
+        {"pay_with": "on_account", "if_over_credit": "ask_owner"},
+        small.headers,
+        "o-1",
+    ).json
+    assert (order["status"], order["total_fen"]) == ("awaiting_approval", 72000)
+    assert _level(trade.red.id, trade.main.id) == (120, 12)
+    request = client.get("/api/approvals?kind=held_order_over_credit", headers=trade.owner).json["items"][0]
+    assert_error(
+        _post(client, f"/api/approvals/{request['id']}/reject", {}, trade.owner, "r-0"),
+        422,
+        "validation_failed",
+    )
+    rejected = _post(
+        client, f"/api/approvals/{request['id']}/reject", {"note": "先付旧账"}, trade.owner, "r-1"
+    )
+    assert rejected.status_code == 200, rejected.json
+    assert client.get(f"/api/orders/{order['id']}", headers=small.headers).json["status"] == "cancelled"
+    assert _level(trade.red.id, trade.main.id) == (120, 0)
+    stock = client.get(f"/api/campaigns/{campaign['id']}", headers=trade.staff).json["stock"]
+    assert stock == [{"sku_id": trade.red.id, "quota": 24, "taken": 0, "left": 24}]
+    assert Customer.get_by_id(small.customer.id).balance_fen == 0
+    assert JournalEntry.select().count() == entries  # nothing was ever booked
+    assert checks_clean() == []
+
+
+def test_within_the_limit_ask_owner_just_places_the_order(client, trade, distributor):
+    a = distributor("甲酒行")
+    _post(client, "/api/distributor/cart/items", {"sku_id": trade.white.id, "quantity": 2}, a.headers, "c-1")
+    placed = _post(
+        client,
+        "/api/distributor/orders",
+        {"pay_with": "on_account", "if_over_credit": "ask_owner"},
+        a.headers,
+        "o-1",
+    )
+    assert placed.status_code == 201, placed.json
+    assert (placed.json["status"], placed.json["total_fen"]) == ("on_account", 12000)
+    assert client.get("/api/approvals", headers=trade.owner).json["items"] == []
