@@ -62,6 +62,8 @@ PAGES: tuple[Page, ...] = (
     Page("owner", "dashboard", "经营概况 Dashboard", icon="chart-trending-o"),
     Page("owner", "shifts", "交班记录 Handovers", icon="records-o"),
     Page("owner", "credit", "信用总览 Credit overview", icon="warning-o"),
+    Page("owner", "price-lists", "价格表 Price lists", icon="label-o"),
+    Page("owner", "campaigns", "活动 Campaigns", icon="fire-o"),
     # dist/
     Page("dist", "catalog", "订货 Order stock", icon="shop-o"),
     Page("dist", "cart", "订货车 Cart", icon="cart-o"),

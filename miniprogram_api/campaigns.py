@@ -156,3 +156,43 @@ def get_campaign(campaign_id: int) -> Any:
     me = catalog.customer_of_user(user.id)
     campaigns.mark_opened(campaign_id, me.id)
     return _dict(campaigns.visible_to(campaign_id, me.id), staff=False)
+
+
+class RecipientOut(ma.Schema):
+    customer_id = ma.fields.Integer()
+    name = ma.fields.String()
+    status = ma.fields.String(metadata={"description": "queued | sent | no_grant | no_wechat"})
+    sent_at = Timestamp(allow_none=True)
+    opened_at = Timestamp(allow_none=True)
+
+
+class RecipientList(ma.Schema):
+    campaign_id = ma.fields.Integer()
+    items = ma.fields.List(ma.fields.Nested(RecipientOut))
+
+
+@blp.route("/campaigns/<int:campaign_id>/recipients", methods=["GET"])
+@access(*STAFF)
+@blp.response(200, RecipientList)
+def recipients(campaign_id: int) -> Any:
+    """活动触达 Who the campaign was sent to, by name: its status and when they opened it."""
+    campaign = campaigns.get(campaign_id)
+    rows = (
+        CampaignRecipient.select(CampaignRecipient, Customer)
+        .join(Customer)
+        .where(CampaignRecipient.campaign == campaign.id)
+        .order_by(Customer.name, Customer.id)
+    )
+    return {
+        "campaign_id": campaign.id,
+        "items": [
+            {
+                "customer_id": r.customer.id,
+                "name": r.customer.name,
+                "status": r.status,
+                "sent_at": r.sent_at,
+                "opened_at": r.opened_at,
+            }
+            for r in rows
+        ],
+    }

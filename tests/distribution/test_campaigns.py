@@ -96,6 +96,21 @@ def test_a_campaign_prices_its_grades_and_its_stock_runs_out(
     )
     report = client.get(f"/api/campaigns/{campaign['id']}", headers=trade.staff).json["recipients"]
     assert report == {"queued": 0, "sent": 1, "no_grant": 1, "no_wechat": 0, "opened": 1}
+    who = client.get(f"/api/campaigns/{campaign['id']}/recipients", headers=trade.staff)
+    assert who.status_code == 200, who.json
+    assert [
+        (r["customer_id"], r["name"], r["status"], r["sent_at"] is not None, r["opened_at"] is not None)
+        for r in who.json["items"]
+    ] == [
+        (a1.customer.id, "甲一酒行", "sent", True, True),
+        (a2.customer.id, "甲二酒行", "no_grant", False, False),
+    ]
+    assert_error(
+        client.get(f"/api/campaigns/{campaign['id']}/recipients", headers=a1.headers), 403, "forbidden"
+    )
+    assert_error(
+        client.get("/api/campaigns/999999/recipients", headers=trade.staff), 404, "campaign_not_found"
+    )
     assert checks_clean() == []
 
 
