@@ -58,6 +58,7 @@ PAGES: tuple[Page, ...] = (
     Page("staff", "fapiao", "发票 Fapiao requests", icon="description"),
     Page("staff", "batch-collect", "批量收款 Batch collection", icon="cash-back-record"),
     Page("staff", "bank-import", "银行流水 Bank statement", icon="records"),
+    Page("staff", "dist-aftersales", "经销商售后 Distributor after-sales", icon="after-sale"),
     # owner/
     Page("owner", "dashboard", "经营概况 Dashboard", icon="chart-trending-o"),
     Page("owner", "shifts", "交班记录 Handovers", icon="records-o"),
@@ -71,6 +72,7 @@ PAGES: tuple[Page, ...] = (
     Page("dist", "account", "账户与账单 Account & invoices", icon="balance-o"),
     Page("dist", "statements", "对账单 Statements (对账)", icon="records-o"),
     Page("dist", "fapiao", "发票 Fapiao", icon="description"),
+    Page("dist", "aftersales", "售后 Returns & price claims", icon="after-sale"),
 )
 
 

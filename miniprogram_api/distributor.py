@@ -30,11 +30,13 @@ from miniprogram_api.payments import (
 )
 from miniprogram_api.security import STAFF, access, current_user
 from miniprogram_api.throttling import costly
+from miniprogram_api.shop_schemas import AfterSaleOut, AfterSalePage
 from payments import services as payments
 from payments.errors import PaymentNotFound
 from payments.models import PaymentRecord
-from store import cart, catalog, pricing
+from store import aftersales, cart, catalog, pricing
 from store.distribution import ordering
+from store.shop_models import AfterSaleRequest
 
 blp = Blueprint("distributor", __name__, url_prefix="/api", description="经销商订货 Distributor ordering")
 
@@ -336,6 +338,46 @@ def place(data: dict[str, Any]) -> Any:
         if_over_credit=data["if_over_credit"],
         credit_reason=data["credit_reason"],
     )
+
+
+# ---------------------------------------------------------------- after-sales
+
+
+class DistAfterSaleLineIn(ma.Schema):
+    line_id = ma.fields.Integer(required=True, strict=True)
+    quantity = ma.fields.Integer(required=True, strict=True)
+    unit_fen = ma.fields.Integer(
+        strict=True, metadata={"description": "price_difference: the difference claimed per unit, in fen"}
+    )
+
+
+class DistAfterSaleIn(ma.Schema):
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["return", "price_difference"]))
+    lines = ma.fields.List(
+        ma.fields.Nested(DistAfterSaleLineIn), required=True, validate=ma.validate.Length(min=1, max=100)
+    )
+    reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=255))
+
+
+@blp.route("/distributor/orders/<int:order_id>/aftersales", methods=["POST"])
+@access(*DISTRIBUTOR)
+@idempotent
+@blp.arguments(DistAfterSaleIn)
+@blp.response(201, AfterSaleOut)
+def request_aftersale(data: dict[str, Any], order_id: int) -> Any:
+    """申请售后 On one of your orders: `return` (退货: units of shipped lines back, their price with them)
+    or `price_difference` (价差补偿: `unit_fen` per unit). Staff decide; on account the amount lowers
+    your open invoice, or becomes your credit once the invoice is paid."""
+    return aftersales.request(order_id, _me().id, data["lines"], reason=data["reason"], kind=data["kind"])
+
+
+@blp.route("/distributor/aftersales", methods=["GET"])
+@access(*DISTRIBUTOR)
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, AfterSalePage)
+def my_aftersales(args: dict[str, Any]) -> Any:
+    """我的售后 Your returns and price-difference claims, newest first, with how each was settled."""
+    return page(aftersales.of_customer(_me().id), AfterSaleRequest.id, args)
 
 
 # ---------------------------------------------------------------- paying by QR outside WeChat

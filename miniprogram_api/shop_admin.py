@@ -108,6 +108,7 @@ class AfterSaleArgs(PageArgs):
     status = ma.fields.String(
         load_default=None, validate=ma.validate.OneOf(["requested", "approved", "rejected"])
     )
+    kind = ma.fields.String(load_default=None, validate=ma.validate.OneOf(list(aftersales.KINDS)))
 
 
 @blp.route("/categories", methods=["POST"])
@@ -211,6 +212,8 @@ def list_aftersales(args: dict[str, Any]) -> Any:
     query = AfterSaleRequest.select()
     if args["status"]:
         query = query.where(AfterSaleRequest.status == args["status"])
+    if args["kind"]:
+        query = query.where(AfterSaleRequest.kind == args["kind"])
     return page(query, AfterSaleRequest.id, args)
 
 
@@ -221,7 +224,9 @@ def list_aftersales(args: dict[str, Any]) -> Any:
 def approve_aftersale(data: dict[str, Any], request_id: int) -> Any:
     """同意退款 Approve: the amount goes back the way it was paid (WeChat refund, or to the balance).
 
-    With `goods_returned` the request's units go back to stock first (退货退款)."""
+    With `goods_returned` the request's units go back to stock first (退货退款); a `return` always
+    brings them back, a `price_difference` never. On an order sold on account (a distributor's) no
+    money moves: the amount lowers the open invoice (a credit note) or, once paid, becomes credit."""
     return payment_aftersales.approve(
         request_id, staff_id=current_user().id, note=data["note"], goods_returned=data["goods_returned"]
     )

@@ -234,16 +234,21 @@ class CheckoutResultOut(ma.Schema):
 class AfterSaleLineOut(ma.Schema):
     line_id = ma.fields.Integer()
     quantity = ma.fields.Integer()
+    unit_fen = ma.fields.Integer(metadata={"description": "price_difference: the difference per unit"})
 
 
 class AfterSaleOut(ma.Schema):
     id = ma.fields.Integer()
     order_id = ma.fields.Integer()
+    customer_id = ma.fields.Integer()
+    kind = ma.fields.String(metadata={"description": "refund | return (退货) | price_difference (价差补偿)"})
     lines = JsonList(ma.fields.Nested(AfterSaleLineOut))
     amount_fen = ma.fields.Integer()
     reason = ma.fields.String()
     status = ma.fields.String()
     note = ma.fields.String()
+    credited_fen = ma.fields.Integer(metadata={"description": "on account: what lowered the open invoice"})
+    unapplied_fen = ma.fields.Integer(metadata={"description": "on account: what became unapplied credit"})
     created_at = Timestamp()
 
 

@@ -25,12 +25,21 @@ def approve(
     """Approve and refund, all or nothing. A WeChat refund completes on WeChat's word (a job)."""
     with transaction():
         req = aftersales.decide(request_id, approve=True, staff_id=staff_id, note=note)
+        if req.kind != "refund":  # a return always brings the goods back; a price difference never
+            goods_returned = req.kind == "return"
         if goods_returned:
             sales.return_goods(
-                req.order_id, json.loads(req.lines), reference=f"aftersale:{req.id}", actor_id=staff_id
+                req.order_id,
+                [{"line_id": w["line_id"], "quantity": w["quantity"]} for w in json.loads(req.lines)],
+                reference=f"aftersale:{req.id}",
+                actor_id=staff_id,
             )
         order = Order.get_by_id(req.order_id)
-        if paid_with_wechat(order.id):
+        if aftersales.sold_on_account(order.id):
+            # On account no money goes back: the open invoice is lowered, or the customer keeps credit.
+            req = aftersales.credit_on_account(req, actor_id=staff_id)
+            how = "credit"
+        elif paid_with_wechat(order.id):
             refunds.request_refund(order.id, req.amount_fen, requested_by=staff_id)
             how = "wechat"
         elif order.paid_fen:
@@ -47,5 +56,11 @@ def approve(
             amount_fen=req.amount_fen,
             goods_returned=goods_returned,
             refund=how,
+            **({"kind": req.kind} if req.kind != "refund" else {}),
+            **(
+                {"credited_fen": req.credited_fen, "unapplied_fen": req.unapplied_fen}
+                if how == "credit"
+                else {}
+            ),
         )
         return req

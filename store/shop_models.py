@@ -191,6 +191,11 @@ class AfterSaleRequest(BaseModel):
     decided_at = pw.DateTimeField(null=True)
     note = pw.CharField(max_length=255, default="")
     created_at = pw.DateTimeField(default=clock.now)
+    # Migration 0082: refund (the shop's) | return (退货) | price_difference (价差补偿); on an order sold
+    # on account, what an approval lowered the open invoice by and what became unapplied credit.
+    kind = pw.CharField(max_length=16, default="refund")
+    credited_fen = pw.BigIntegerField(default=0)
+    unapplied_fen = pw.BigIntegerField(default=0)
 
     class Meta:
         table_name = "aftersale_request"
