@@ -102,7 +102,7 @@ def request(
             seen.add(line.id)
             if kind == "price_difference":
                 unit = want.get("unit_fen")
-                if not _whole(unit) or not 0 < unit <= line.unit_price_fen:
+                if unit is None or not _whole(unit) or not 0 < unit <= line.unit_price_fen:
                     raise InvalidAfterSale(details={"line": want, "unit_price_fen": line.unit_price_fen})
                 amount += unit * quantity
             else:
