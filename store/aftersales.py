@@ -41,16 +41,6 @@ def _open_fen(order_id: int) -> int:
     return int(total or 0)
 
 
-def _credited_fen(order_id: int) -> int:
-    """What approved requests already gave back on an order sold on account (credit notes + credit)."""
-    total = (
-        AfterSaleRequest.select(pw.fn.COALESCE(pw.fn.SUM(AfterSaleRequest.amount_fen), 0))
-        .where((AfterSaleRequest.order == order_id) & (AfterSaleRequest.status == "approved"))
-        .scalar()
-    )
-    return int(total or 0)
-
-
 def sold_on_account(order_id: int) -> bool:
     """The order went on account (an open invoice, Dr 1122) rather than being paid when placed."""
     return bool(
@@ -107,8 +97,8 @@ def request(
                 amount += unit * quantity
             else:
                 amount += round_half_up_div(line.total_fen * quantity, line.quantity)
-        if on_account:
-            left = order.total_fen - order.refunded_fen - _credited_fen(order.id) - _open_fen(order.id)
+        if on_account:  # what was invoiced and not yet given back (approvals count as refunded)
+            left = order.total_fen - order.refunded_fen - _open_fen(order.id)
         else:
             left = order.paid_fen - order.refunded_fen - _open_fen(order.id)
         amount = min(amount, left)
@@ -132,21 +122,30 @@ def request(
 def credit_on_account(req: AfterSaleRequest, *, actor_id: int | None) -> AfterSaleRequest:
     """An approved request on an order sold on account gives no money back: the amount lowers the
     order's open invoice (a credit note) and whatever the invoice no longer has open (already paid)
-    becomes the customer's unapplied credit. Revenue and output VAT go down in the order's proportion
-    (销售退回 / 销售折让 reduce the revenue of the period, with their VAT):
-    Dr 5001 (net), Dr 2221 (VAT) / Cr 1122 (credit note), Cr 2203 (unapplied credit)."""
+    becomes the customer's unapplied credit. Revenue and output VAT go down as a refund's would
+    (销售退回 / 销售折让 reduce the revenue of the period, with their VAT; the last fen of VAT goes with
+    the claim that gives back the whole order): Dr 5001 (net), Dr 2221 (VAT) / Cr 1122 (credit note),
+    Cr 2203 (unapplied credit). Like a refund netted against the invoice, the credit note counts as
+    paid and as refunded on the order, so paid + open stays its total. Returned goods moved before."""
     with transaction():
-        order = Order.get_by_id(req.order_id)
+        order = locked(Order.select().where(Order.id == req.order_id)).first()
         invoice = receivables.invoice_for_order(order.id)
         open_now = invoice.open_fen if invoice is not None else 0
-        credited = min(req.amount_fen, open_now)
-        unapplied = req.amount_fen - credited
-        vat = round_half_up_div(req.amount_fen * order.vat_fen, order.total_fen) if order.total_fen else 0
+        amount = req.amount_fen
+        credited = min(amount, open_now)
+        unapplied = amount - credited
+        everything = order.refunded_fen + amount == order.total_fen
+        vat_left = order.vat_fen - order.refunded_vat_fen
+        vat = (
+            vat_left
+            if everything
+            else min(vat_left, round_half_up_div(amount * order.vat_fen, order.total_fen))
+        )
         if unapplied:
             raise UnappliedCreditUnavailable(details={"order_id": order.id, "amount_fen": unapplied})
         if credited and invoice is not None:
             receivables.credit_open_invoice(invoice, credited)
-        lines = [Dr(chart.REVENUE, req.amount_fen - vat), Dr(chart.OUTPUT_VAT, vat)]
+        lines = [Dr(chart.REVENUE, amount - vat), Dr(chart.OUTPUT_VAT, vat)]
         if credited:
             lines.append(Cr(chart.RECEIVABLES, credited, order.customer_id))
         post_entry(
@@ -156,6 +155,13 @@ def credit_on_account(req: AfterSaleRequest, *, actor_id: int | None) -> AfterSa
             source_type="aftersale",
             source_id=req.id,
         )
+        Order.update(
+            paid_fen=Order.paid_fen + credited,
+            refunded_fen=Order.refunded_fen + amount,
+            refunded_vat_fen=Order.refunded_vat_fen + vat,
+            status="refunded" if everything else "partially_refunded",
+            closed_at=clock.now() if everything else None,
+        ).where(Order.id == order.id).execute()
         AfterSaleRequest.update(credited_fen=credited, unapplied_fen=unapplied).where(
             AfterSaleRequest.id == req.id
         ).execute()

@@ -197,6 +197,9 @@ def test_return_and_price_difference_lower_the_open_invoice(client, trade, distr
             409,
             "aftersale_decided",
         )
+    seen = client.get(f"/api/orders/{order['id']}", headers=a.headers).json
+    # the credit notes count as paid and as given back: paid + open is still the order's total
+    assert (seen["status"], seen["paid_fen"], seen["refunded_fen"]) == ("partially_refunded", 21000, 21000)
     account = client.get("/api/my/account", headers=a.headers).json
     assert account["balance_fen"] == 75000
     assert checks_clean() == []
