@@ -29,8 +29,8 @@ from miniprogram_api.payments import (
     allocations_out,
 )
 from miniprogram_api.security import STAFF, access, current_user
-from miniprogram_api.throttling import costly
 from miniprogram_api.shop_schemas import AfterSaleOut, AfterSalePage
+from miniprogram_api.throttling import costly
 from payments import services as payments
 from payments.errors import PaymentNotFound
 from payments.models import PaymentRecord
