@@ -137,6 +137,7 @@ def collect(data: dict[str, Any]) -> Any:
         invoice_ids=data["invoice_ids"],
         allocations=_pairs(data["allocations"]),
         actor_id=current_user().id,
+        received_by=current_user().id,  # handed to them: it joins their shift's takings
     )
     payment = collection.payment
     return {

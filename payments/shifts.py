@@ -4,7 +4,8 @@ and the handover itself.
 A shift starts where the staff member's last handover ended, or, with none yet, at the start of the
 current business day in the merchant's time zone. Takings are the payments the staff member took
 (cash, transfer, WeChat QR, payment code) that succeeded in the shift, summed in SQL by method, less
-what has been refunded of them.
+what has been refunded of them, and the collections on account handed to them (a distributor paying
+what they owe in cash at the counter is money in the drawer too).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from backend import audit, clock
 from backend.auth.models import User
 from backend.db import locked, transaction
 from backend.errors import ValidationFailed
+from backend.receivables.models import Payment as ArPayment
 from payments.models import PaymentRecord
 from payments.shift_models import ShiftHandover
 
@@ -92,7 +94,24 @@ def takings_between(staff_id: int, start: dt.datetime, end: dt.datetime) -> list
         .tuples()
     )
     totals: list[tuple[str, int, int | None, int | None]] = list(rows)  # type: ignore[arg-type]
-    return [Takings(m, int(n), int(amount or 0), int(refunded or 0)) for m, n, amount, refunded in totals]
+    collected: list[tuple[str, int, int | None]] = list(
+        ArPayment.select(ArPayment.method, pw.fn.COUNT(ArPayment.id), pw.fn.SUM(ArPayment.amount_fen))
+        .where(
+            (ArPayment.received_by == staff_id)
+            & (ArPayment.created_at >= start)
+            & (ArPayment.created_at < end)
+            & (ArPayment.direction == "in")
+        )
+        .group_by(ArPayment.method)
+        .tuples()  # type: ignore[arg-type]
+    )
+    by_method: dict[str, list[int]] = {}
+    for method, n, amount, refunded in [*totals, *[(m, n, a, 0) for m, n, a in collected]]:
+        entry = by_method.setdefault(str(method), [0, 0, 0])
+        entry[0] += int(n)
+        entry[1] += int(amount or 0)
+        entry[2] += int(refunded or 0)
+    return [Takings(m, n, amount, refunded) for m, (n, amount, refunded) in sorted(by_method.items())]
 
 
 def current_shift(staff_id: int) -> Shift:

@@ -51,8 +51,10 @@ def collect_in_full(
     allocations: Sequence[tuple[int, int]] | None = None,
     up_to_open: bool = False,
     actor_id: int | None = None,
+    received_by: int | None = None,
 ) -> receivables.Collection:
-    """`collect`, answering what the money did (allocations, what became credit)."""
+    """`collect`, answering what the money did (allocations, what became credit); `received_by`: the
+    staff member handed the money, in whose shift it counts."""
     with transaction():
         collection = receivables.collect(
             customer_id,
@@ -63,6 +65,7 @@ def collect_in_full(
             allocations=allocations,
             up_to_open=up_to_open,
             actor_id=actor_id,
+            received_by=received_by,
         )
         record_paid(collection.allocated_to_orders)
     return collection

@@ -61,8 +61,12 @@ class Payment(BaseModel):
     amount_fen = pw.BigIntegerField()
     reference = pw.CharField(max_length=64, unique=True)
     created_at = pw.DateTimeField(default=clock.now)
+    # The staff member the money was handed to at the counter (a collection on account in cash or by
+    # transfer): it counts in their shift's takings. None for money that arrived otherwise.
+    received_by = pw.ForeignKeyField(User, null=True, on_delete="RESTRICT")
 
     class Meta:
+        indexes = ((("received_by", "created_at"), False),)
         constraints = [
             pw.Check("amount_fen > 0"),
             pw.Check("direction IN ('in', 'out')"),

@@ -43,6 +43,7 @@ _INSERT_PAYMENT = Prepared(
             amount_fen=Param("amount"),
             reference=Param("reference"),
             created_at=Param("now"),
+            received_by=Param("received_by"),
         )
         .on_conflict_ignore()
         .returning(Payment)
@@ -120,6 +121,7 @@ def record_money(
     *,
     direction: str,
     order_id: int | None,
+    received_by: int | None = None,
 ) -> tuple[Payment, bool]:
     """Insert a payment row unique by reference. Returns (payment, created); a twin returns the first.
 
@@ -137,6 +139,7 @@ def record_money(
             "amount": amount_fen,
             "reference": reference,
             "now": clock.now(),
+            "received_by": received_by,
         }
     )
     if rows:
@@ -248,6 +251,7 @@ def collect(
     allocations: Sequence[tuple[int, int]] | None = None,
     up_to_open: bool = False,
     actor_id: int | None = None,
+    received_by: int | None = None,
 ) -> Collection:
     """A collection on account: money in, Dr money / Cr 1122 for what invoices take.
 
@@ -258,7 +262,8 @@ def collect(
     credit (Dr money / Cr 2203, backend/receivables/advances.py).
 
     Idempotent per `reference`: the same collection twice is applied once. Orders are not touched here:
-    `store.on_account.collect` is the event, and records the allocations on the orders.
+    `store.on_account.collect` is the event, and records the allocations on the orders. `received_by`:
+    the staff member the money was handed to, whose shift takings it joins.
     """
     check_amount(amount_fen)
     check_method(method)
@@ -267,7 +272,7 @@ def collect(
         if customer is None:
             raise UnknownCustomer(details={"customer_id": customer_id})
         payment, created = record_money(
-            customer_id, amount_fen, method, reference, direction="in", order_id=None
+            customer_id, amount_fen, method, reference, direction="in", order_id=None, received_by=received_by
         )
         if not created:
             return Collection(payment, created=False)

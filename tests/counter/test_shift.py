@@ -79,3 +79,43 @@ def test_a_bad_count_changes_nothing(client: Any, shop: Any) -> None:
         )
         assert bad.status_code == 422, body
     assert ShiftHandover.select().count() == 0
+
+
+def test_a_collection_on_account_taken_at_the_counter_is_in_the_shift(
+    client: Any, shop: Any, make_user: Any, login: Any
+) -> None:
+    from store import services as sales
+
+    clock.travel_to(dt.datetime(2026, 12, 1, 2, 0))  # 10:00 in Shanghai
+    sales.sell_on_account(shop.dealer.id, [(shop.tea.id, 9)], channel="distributor")  # 81.00 on account
+    _sell(client, shop.staff, shop.tea, 1, "walk-in")  # 11.30 in cash
+    for key, method, amount in (("c1", "cash", 5000), ("c2", "bank_transfer", 2000)):
+        collected = client.post(
+            "/api/collections",
+            json={"customer_id": shop.dealer.id, "amount_fen": amount, "method": method},
+            headers={**shop.staff, "Idempotency-Key": key},
+        )
+        assert collected.status_code == 201, collected.json
+    owner = login(make_user("owner"))
+    client.post(
+        "/api/collections",
+        json={"customer_id": shop.dealer.id, "amount_fen": 1000, "method": "cash"},
+        headers={**owner, "Idempotency-Key": "owner-took-it"},
+    )
+
+    shift = client.get("/api/counter/shift", headers=shop.staff).json
+    assert shift["takings"] == [
+        {"method": "bank_transfer", "count": 1, "amount_fen": 2000, "refunded_fen": 0, "net_fen": 2000},
+        {"method": "cash", "count": 2, "amount_fen": 6130, "refunded_fen": 0, "net_fen": 6130},
+    ]
+    assert (shift["total_fen"], shift["expected_cash_fen"]) == (8130, 6130)
+    owners = client.get("/api/counter/shift", headers=owner).json
+    assert owners["takings"] == [
+        {"method": "cash", "count": 1, "amount_fen": 1000, "refunded_fen": 0, "net_fen": 1000}
+    ]
+    handed = client.post(
+        "/api/counter/shift/handovers",
+        json={"counted_cash_fen": 6130},
+        headers={**shop.staff, "Idempotency-Key": "handover"},
+    )
+    assert (handed.json["expected_cash_fen"], handed.json["difference_fen"]) == (6130, 0)

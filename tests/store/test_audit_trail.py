@@ -98,6 +98,7 @@ def test_each_money_and_stock_action_leaves_one_audit_row(
         "amount_fen": 1000,
         "method": "cash",
         "payment_id": collected["payment_id"],
+        "advance_fen": 0,  # all of it settled invoices: none became the customer's credit
     }
     mark = _mark()
 
