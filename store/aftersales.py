@@ -22,8 +22,9 @@ from backend.ledger import chart
 from backend.ledger.models import JournalEntry
 from backend.ledger.services import Cr, Dr, post_entry
 from backend.money import round_half_up_div
+from backend.receivables import advances
 from backend.receivables import services as receivables
-from store.shop_errors import AfterSaleDecided, InvalidAfterSale, NotYours, UnappliedCreditUnavailable
+from store.shop_errors import AfterSaleDecided, InvalidAfterSale, NotYours
 from store.shop_models import AfterSaleRequest
 
 REQUESTABLE = ("paid", "shipped", "completed", "partially_refunded")
@@ -141,13 +142,15 @@ def credit_on_account(req: AfterSaleRequest, *, actor_id: int | None) -> AfterSa
             if everything
             else min(vat_left, round_half_up_div(amount * order.vat_fen, order.total_fen))
         )
-        if unapplied:
-            raise UnappliedCreditUnavailable(details={"order_id": order.id, "amount_fen": unapplied})
         if credited and invoice is not None:
             receivables.credit_open_invoice(invoice, credited)
+        if unapplied:
+            advances.grant(order.customer_id, unapplied, actor_id=actor_id)
         lines = [Dr(chart.REVENUE, amount - vat), Dr(chart.OUTPUT_VAT, vat)]
         if credited:
             lines.append(Cr(chart.RECEIVABLES, credited, order.customer_id))
+        if unapplied:
+            lines.append(Cr(chart.PREPAYMENTS, unapplied, order.customer_id))
         post_entry(
             "aftersale.credited",
             lines,

@@ -107,13 +107,6 @@ class InvalidAfterSale(DomainError):
     message_en = "The after-sales request is invalid"
 
 
-class UnappliedCreditUnavailable(DomainError):
-    code = "invoice_already_paid"
-    status = 409
-    message_zh = "该订单的账单已付清，暂不能转为预收余额"
-    message_en = "This order's invoice is already paid: the amount cannot be kept as credit yet"
-
-
 class AfterSaleDecided(DomainError):
     code = "aftersale_decided"
     status = 409

@@ -37,7 +37,9 @@ from backend.receivables.errors import (
 from backend.receivables.models import AdvanceAccount, AdvanceMovement, ArEntry, Invoice, Payment
 
 # The vouchers whose 2203 lines are customers' advances (each line names its customer).
-ADVANCE_EVENTS = ("advance.received", "advance.applied")
+# aftersale.credited: an after-sales claim on an order whose invoice was already paid (store/aftersales.py)
+# credits 2203 under the customer.
+ADVANCE_EVENTS = ("advance.received", "advance.applied", "aftersale.credited")
 
 
 def balance_of(customer_id: int) -> int:
@@ -85,6 +87,19 @@ def receive(payment: Payment, amount_fen: int, *, actor_id: int | None = None) -
             source_type="payment",
             source_id=payment.id,
         )
+
+
+def grant(customer_id: int, amount_fen: int, *, actor_id: int | None = None) -> None:
+    """Credit that comes without money (an after-sales claim on a paid invoice, a rebate) becomes the
+    customer's unapplied credit. Joins the caller's transaction; the caller posts the voucher that
+    credits 2203 under the customer, with one of ADVANCE_EVENTS."""
+    if type(amount_fen) is not int or amount_fen <= 0:
+        raise InvalidAmount(details={"amount_fen": str(amount_fen)})
+    with transaction():
+        _move(customer_id, amount_fen)
+        AdvanceMovement.insert(
+            customer=customer_id, kind="received", amount_fen=amount_fen, actor_id=actor_id
+        ).execute()
 
 
 def apply(
