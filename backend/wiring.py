@@ -55,6 +55,7 @@ from store import jobs as store_jobs
 from store.distribution import campaigns as distribution_campaigns
 from store.distribution import checks as distribution_checks
 from store.distribution import models as distribution_models
+from store.distribution import rebates as distribution_rebates
 from store.fapiao import checks as fapiao_checks
 from store.fapiao import models as fapiao_models
 from store.fapiao import services as fapiao_services
@@ -140,6 +141,8 @@ PERIODIC: tuple[Periodic, ...] = (
     # Last month's statements from 02:00 on the 1st (caught up later if missed), sent; reminders of
     # statements left unconfirmed.
     Periodic("statements.monthly", 3600, statements.periodic),
+    # Distributors' rebates for the month that ended, once (a no-op once it has run).
+    Periodic("distribution.rebates", 3600, distribution_rebates.run_due),
 )
 
 

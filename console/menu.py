@@ -65,6 +65,7 @@ PAGES: tuple[Page, ...] = (
     Page("owner", "credit", "信用总览 Credit overview", icon="warning-o"),
     Page("owner", "price-lists", "价格表 Price lists", icon="label-o"),
     Page("owner", "campaigns", "活动 Campaigns", icon="fire-o"),
+    Page("owner", "rebates", "返利 Rebates", icon="gift-o"),
     # dist/
     Page("dist", "catalog", "订货 Order stock", icon="shop-o"),
     Page("dist", "cart", "订货车 Cart", icon="cart-o"),

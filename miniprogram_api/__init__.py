@@ -25,6 +25,7 @@ from miniprogram_api import (
     orders,
     payments,
     price_lists,
+    rebates,
     receivables,
     reports,
     shop,
@@ -61,6 +62,7 @@ BLUEPRINTS = (
     statements.blp,
     fapiao.blp,
     bank_import.blp,
+    rebates.blp,
 )
 
 

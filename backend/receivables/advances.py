@@ -38,8 +38,8 @@ from backend.receivables.models import AdvanceAccount, AdvanceMovement, ArEntry,
 
 # The vouchers whose 2203 lines are customers' advances (each line names its customer).
 # aftersale.credited: an after-sales claim on an order whose invoice was already paid (store/aftersales.py)
-# credits 2203 under the customer.
-ADVANCE_EVENTS = ("advance.received", "advance.applied", "aftersale.credited")
+# credits 2203 under the customer; rebate.accrued: a distributor's rebate (store/distribution/rebates.py).
+ADVANCE_EVENTS = ("advance.received", "advance.applied", "aftersale.credited", "rebate.accrued")
 
 
 def balance_of(customer_id: int) -> int:

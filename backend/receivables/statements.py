@@ -88,6 +88,7 @@ KIND_LABELS = {
     "write_off": "坏账核销",
     "recovery": "坏账收回",
     "adjustment": "调整",
+    "advance": "预收冲抵",
 }
 KIND_LABELS_EN = {
     "invoice": "Sale",
@@ -98,6 +99,7 @@ KIND_LABELS_EN = {
     "waiver": "Interest waived",
     "write_off": "Written off",
     "recovery": "Recovered",
+    "advance": "Paid from credit",
     "adjustment": "Adjustment",
 }
 VISIBLE_TO_CUSTOMER = ("sent", "confirmed", "disputed", "superseded")

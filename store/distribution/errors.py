@@ -89,3 +89,24 @@ class CampaignSoldOut(DomainError):
     status = 409
     message_zh = "活动库存不足"
     message_en = "Not enough campaign stock left"
+
+
+class InvalidRebateRule(DomainError):
+    code = "invalid_rebate_rule"
+    status = 422
+    message_zh = "返利规则无效"
+    message_en = "The rebate rule is invalid"
+
+
+class RebateRuleNotFound(DomainError):
+    code = "rebate_rule_not_found"
+    status = 404
+    message_zh = "未找到该返利规则"
+    message_en = "No such rebate rule"
+
+
+class InvalidRebatePeriod(DomainError):
+    code = "invalid_rebate_period"
+    status = 422
+    message_zh = "返利期间无效：只能结算已结束的月份（YYYY-MM）"
+    message_en = "The rebate period must be a month that has ended (YYYY-MM)"

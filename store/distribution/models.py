@@ -163,3 +163,82 @@ class CampaignRecipient(BaseModel):
     class Meta:
         table_name = "campaign_recipient"
         indexes = ((("campaign", "customer"), True),)
+
+
+REBATE_SCOPES = ("customer", "grade")
+
+
+class RebateRule(BaseModel):
+    """返利: what a distributor (`scope = customer`) or every distributor of a grade earns back on their
+    sales of a calendar month (merchant days), by tiers (`RebateTier`). A customer's own active rule
+    wins over their grade's; among several, the newest. Rules are switched off, never edited."""
+
+    name = pw.CharField(max_length=64)
+    scope = pw.CharField(max_length=8)
+    customer = pw.ForeignKeyField(Customer, null=True, on_delete="RESTRICT", index=True)
+    grade = pw.ForeignKeyField(CustomerGrade, null=True, on_delete="RESTRICT", index=True)
+    active = pw.BooleanField(default=True)
+    created_by = pw.IntegerField(null=True)
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "rebate_rule"
+        constraints = [
+            pw.Check(
+                "(scope = 'customer' AND customer_id IS NOT NULL AND grade_id IS NULL)"
+                " OR (scope = 'grade' AND grade_id IS NOT NULL AND customer_id IS NULL)"
+            )
+        ]
+
+
+class RebateTier(BaseModel):
+    """From `min_sales_fen` of the month's sales on, the rebate is `percent_bp` of those sales (basis
+    points, rounded half up) or a `fixed_fen` amount: exactly one of them. The highest tier reached wins."""
+
+    rule = pw.ForeignKeyField(RebateRule, backref="tiers", on_delete="CASCADE")
+    min_sales_fen = pw.BigIntegerField()
+    percent_bp = pw.IntegerField(null=True)
+    fixed_fen = pw.BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "rebate_tier"
+        indexes = ((("rule", "min_sales_fen"), True),)
+        constraints = [
+            pw.Check("min_sales_fen >= 0"),
+            pw.Check(
+                "(percent_bp IS NOT NULL AND fixed_fen IS NULL AND percent_bp > 0 AND percent_bp <= 10000)"
+                " OR (fixed_fen IS NOT NULL AND percent_bp IS NULL AND fixed_fen > 0)"
+            ),
+        ]
+
+
+class RebateRun(BaseModel):
+    """One month's rebates worked out (at most once: the period is unique)."""
+
+    period = pw.CharField(max_length=7, unique=True)  # "2026-11", a month of merchant days
+    accrued_count = pw.IntegerField(default=0)
+    accrued_fen = pw.BigIntegerField(default=0)
+    run_by = pw.IntegerField(null=True)  # null: the periodic job
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "rebate_run"
+
+
+class RebateAccrual(BaseModel):
+    """What one distributor earned for one month, credited to their account (unique per month)."""
+
+    run = pw.ForeignKeyField(RebateRun, backref="accruals", on_delete="RESTRICT")
+    period = pw.CharField(max_length=7)
+    customer = pw.ForeignKeyField(Customer, on_delete="RESTRICT")
+    rule = pw.ForeignKeyField(RebateRule, on_delete="RESTRICT")
+    sales_fen = pw.BigIntegerField()
+    tier_min_sales_fen = pw.BigIntegerField()
+    amount_fen = pw.BigIntegerField()
+    vat_fen = pw.BigIntegerField()
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = "rebate_accrual"
+        indexes = ((("customer", "period"), True),)
+        constraints = [pw.Check("amount_fen > 0")]
