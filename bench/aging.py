@@ -28,10 +28,12 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.databases import ensure_database, timed  # noqa: E402 - after the path is set
+
 PASSWORD = "bench-password-1"
 
 REFERENCE_SQL = """
@@ -52,33 +54,6 @@ SELECT customer_id,
 FROM open_invoice
 GROUP BY 1, 2
 """
-
-
-def ensure_database(admin_url: str, name: str, fresh: bool) -> bool:
-    """Create the database if missing (or `fresh`); True when it must be generated."""
-    import psycopg2
-
-    conn = psycopg2.connect(admin_url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        if fresh:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-        exists = cur.fetchone() is not None
-        if not exists:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    return not exists
-
-
-def timed(fn: Callable[[], Any], rounds: int) -> tuple[list[float], Any]:
-    fn()  # warm: plans cached, pages in memory
-    times, result = [], None
-    for _ in range(rounds):
-        started = time.perf_counter()
-        result = fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return times, result
 
 
 def main() -> None:

@@ -25,39 +25,15 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.databases import ensure_database, timed  # noqa: E402 - after the path is set
+
 PASSWORD = "bench-password-1"
 
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def ensure_database(admin_url: str, name: str, fresh: bool) -> bool:
-    """Create the database if missing (or `fresh`); True when it must be generated."""
-    import psycopg2
-
-    conn = psycopg2.connect(admin_url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        if fresh:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-        exists = cur.fetchone() is not None
-        if not exists:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    return not exists
-
-
-def timed(fn: Callable[[], Any], rounds: int) -> tuple[list[float], Any]:
-    fn()  # warm: plans cached, pages in memory, as on a shop that is open
-    times, result = [], None
-    for _ in range(rounds):
-        started = time.perf_counter()
-        result = fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return times, result
 
 
 def main() -> None:
