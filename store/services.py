@@ -270,18 +270,14 @@ def place_order(
     placed_by: int | None = None,
 ) -> Order:
     """An order waiting for payment; its stock is reserved now (InsufficientStock otherwise)."""
-    with transaction():
-        customer = _customer(customer_id)
-        order, _, wants = _create_order(
-            customer,
-            items,
-            channel=channel,
-            status="pending_payment",
-            warehouse_id=warehouse_id,
-            placed_by=placed_by,
-        )
-        _reserve(order, wants)
-        return order
+    return _reserved_order(
+        customer_id,
+        items,
+        status="pending_payment",
+        channel=channel,
+        warehouse_id=warehouse_id,
+        placed_by=placed_by,
+    )
 
 
 def sell_on_account(
@@ -303,20 +299,45 @@ def sell_on_account(
             warehouse_id=warehouse_id,
             placed_by=placed_by,
         )
-        receivables.post_open_invoice(customer, order.id, order.total_fen)
-        post_entry(
-            "order.on_account",
-            _sale_lines(order, chart.RECEIVABLES, customer.id),
-            memo=f"赊销 订单 {order.id}",
-            source_type="order",
-            source_id=order.id,
-        )
+        _book_on_account(customer, order)
         _reserve(order, wants)
         # A customer who paid ahead (预收) has the new invoice settled from that credit at once.
         applied = advances.apply(customer.id, actor_id=placed_by)
         if applied:
             on_account.record_paid(applied)
             order.paid_fen += applied.get(order.id, 0)
+        return order
+
+
+def _book_on_account(customer: Customer, order: Order) -> None:
+    """What goes on account for an order: its open invoice (through the credit check) and the voucher
+    Dr 1122 / Cr 5001, 2221."""
+    receivables.post_open_invoice(customer, order.id, order.total_fen)
+    post_entry(
+        "order.on_account",
+        _sale_lines(order, chart.RECEIVABLES, customer.id),
+        memo=f"赊销 订单 {order.id}",
+        source_type="order",
+        source_id=order.id,
+    )
+
+
+def _reserved_order(
+    customer_id: int | None,
+    items: Iterable[Item | Sequence[int] | dict[str, Any]],
+    *,
+    status: str,
+    channel: str,
+    warehouse_id: int | None,
+    placed_by: int | None,
+) -> Order:
+    """An order in `status` with its stock reserved, nothing owed or booked yet."""
+    with transaction():
+        customer = _customer(customer_id)
+        order, _, wants = _create_order(
+            customer, items, channel=channel, status=status, warehouse_id=warehouse_id, placed_by=placed_by
+        )
+        _reserve(order, wants)
         return order
 
 
@@ -331,18 +352,14 @@ def hold_for_approval(
     """An on-account order the credit check refused, waiting for the owner (awaiting_approval): its
     stock is reserved and its campaign units taken now, so approval can only fail on credit grounds
     the owner has already weighed. Nothing is owed and nothing is booked until `post_held_on_account`."""
-    with transaction():
-        customer = _customer(customer_id)
-        order, _, wants = _create_order(
-            customer,
-            items,
-            channel=channel,
-            status="awaiting_approval",
-            warehouse_id=warehouse_id,
-            placed_by=placed_by,
-        )
-        _reserve(order, wants)
-        return order
+    return _reserved_order(
+        customer_id,
+        items,
+        status="awaiting_approval",
+        channel=channel,
+        warehouse_id=warehouse_id,
+        placed_by=placed_by,
+    )
 
 
 def post_held_on_account(order_id: int) -> Order:
@@ -354,14 +371,7 @@ def post_held_on_account(order_id: int) -> Order:
         if order.status != "awaiting_approval":
             raise _refuse(order, "put on account")
         customer = _customer(order.customer_id)
-        receivables.post_open_invoice(customer, order.id, order.total_fen)
-        post_entry(
-            "order.on_account",
-            _sale_lines(order, chart.RECEIVABLES, customer.id),
-            memo=f"赊销 订单 {order.id}",
-            source_type="order",
-            source_id=order.id,
-        )
+        _book_on_account(customer, order)
         return _set(order.id, status="on_account")
 
 
