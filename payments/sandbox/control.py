@@ -12,7 +12,13 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from .clock import rfc3339
-from .miniprogram import add_subscription, expire_tokens, mint_login_code, mint_phone_code
+from .miniprogram import (
+    add_subscription,
+    expire_tokens,
+    mint_login_code,
+    mint_phone_code,
+    set_subscribe_quota,
+)
 from .notify import deliver_due
 from .state import DEFAULT_USERPAYING_SECONDS, SandboxState
 from .transitions import (
@@ -74,6 +80,16 @@ def subscribe() -> Response:
         raise SandboxError(400, "PARAM_ERROR", "count must be a positive integer")
     remaining = add_subscription(_state(), openid, template_id, count)
     return jsonify({"openid": openid, "template_id": template_id, "remaining": remaining})
+
+
+@bp.post("/subscribe-quota")
+def subscribe_quota() -> Response:
+    """Cap the app's subscribe-message calls per day: {"daily": N}, or {"daily": null} to lift it."""
+    daily = _body().get("daily")
+    if daily is not None and (type(daily) is not int or daily < 0):
+        raise SandboxError(400, "PARAM_ERROR", "daily must be a whole number of calls, or null")
+    set_subscribe_quota(_state(), daily)
+    return jsonify({"daily": daily})
 
 
 @bp.post("/phone-code")

@@ -15,6 +15,7 @@ from typing import Any
 import qrcode
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from .clock import china_date
 from .state import (
     LOGIN_CODE_LIFETIME,
     TOKEN_LIFETIME,
@@ -74,6 +75,14 @@ def add_subscription(state: SandboxState, openid: str, template_id: str, count: 
         ensure_user(state, openid)
         state.subscriptions[(openid, template_id)] += count
         return state.subscriptions[(openid, template_id)]
+
+
+def set_subscribe_quota(state: SandboxState, daily: int | None) -> None:
+    """Cap the app's subscribe-message calls per day (None lifts the cap); today's count stays."""
+    if daily is not None and daily < 0:
+        raise ValueError("a daily quota is zero or more")
+    with state.lock:
+        state.subscribe_daily_quota = daily
 
 
 def mint_phone_code(state: SandboxState, openid: str, phone: str, country_code: str = "86") -> PhoneCode:
@@ -178,6 +187,13 @@ def subscribe_send() -> Response:
     ):
         return _err(47003, "argument invalid! data.touser/template_id/data required")
     with state.lock:
+        day = china_date(state.now())
+        if (
+            state.subscribe_daily_quota is not None
+            and state.subscribe_calls[day] >= state.subscribe_daily_quota
+        ):
+            return _err(45009, "reach max api daily quota limit")
+        state.subscribe_calls[day] += 1
         key = (touser, template_id)
         if state.subscriptions[key] <= 0:
             return _err(43101, "user refuse to accept the msg")

@@ -136,6 +136,8 @@ def _dump(state: SandboxState) -> dict[str, Any]:
         "phone_codes": [asdict(c) for c in state.phone_codes.values()],
         "subscriptions": [[openid, template, n] for (openid, template), n in state.subscriptions.items()],
         "sent_messages": [asdict(m) for m in state.sent_messages],
+        "subscribe_daily_quota": state.subscribe_daily_quota,
+        "subscribe_calls": dict(state.subscribe_calls),
         "orders": [asdict(o) for o in state.orders.values()],
         "payment_codes": [asdict(p) for p in state.payment_codes.values()],
         "refunds": [asdict(r) for r in state.refunds.values()],
@@ -159,6 +161,10 @@ def _load(state: SandboxState, data: dict[str, Any]) -> None:
         state.phone_codes = {c.code: c for c in _records(PhoneCode, data["phone_codes"])}
         state.subscriptions = Counter({(o, t): int(n) for o, t, n in data["subscriptions"]})
         state.sent_messages = _records(SentMessage, data["sent_messages"])
+        state.subscribe_daily_quota = data.get(
+            "subscribe_daily_quota"
+        )  # files saved before the cap have none
+        state.subscribe_calls = Counter({str(k): int(v) for k, v in data.get("subscribe_calls", {}).items()})
         state.orders = {o.out_trade_no: o for o in _records(Order, data["orders"])}
         state.payment_codes = {p.auth_code: p for p in _records(PaymentCode, data["payment_codes"])}
         state.refunds = {r.out_refund_no: r for r in _records(Refund, data["refunds"])}

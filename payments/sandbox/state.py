@@ -264,6 +264,11 @@ class SandboxState:
     phone_codes: dict[str, PhoneCode] = field(default_factory=dict)
     subscriptions: Counter[tuple[str, str]] = field(default_factory=Counter)
     sent_messages: list[SentMessage] = field(default_factory=list)
+    # WeChat caps how many subscribe-message calls an app makes per day (Beijing time); past the
+    # cap every call answers 45009 until midnight. None: no cap (WeChat's real one is far above
+    # anything a test sends). Calls are counted per China date.
+    subscribe_daily_quota: int | None = None
+    subscribe_calls: Counter[str] = field(default_factory=Counter)
 
     orders: dict[str, Order] = field(default_factory=dict)  # by out_trade_no
     payment_codes: dict[str, PaymentCode] = field(default_factory=dict)

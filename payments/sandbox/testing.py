@@ -125,6 +125,10 @@ class RunningSandbox:
     def subscribe(self, openid: str, template_id: str, count: int = 1) -> int:
         return miniprogram.add_subscription(self.state, openid, template_id, count)
 
+    def set_subscribe_quota(self, daily: int | None) -> None:
+        """Cap subscribe-message calls per day (WeChat's 45009 past it); None lifts the cap."""
+        miniprogram.set_subscribe_quota(self.state, daily)
+
     def phone_code(self, openid: str, phone: str, country_code: str = "86") -> str:
         return miniprogram.mint_phone_code(self.state, openid, phone, country_code).code
 

@@ -111,28 +111,31 @@ def test_paid_invoices_are_not_reminded(
 
 
 def test_quota_spent_is_recorded_not_retried(
-    books: Books, make_user: Any, monkeypatch: Any, drain_jobs: Any
+    books: Books, make_user: Any, wechat_sandbox: Any, drain_jobs: Any
 ) -> None:
-    from wechatpy.exceptions import WeChatClientException
-
-    from backend import runtime
-
-    class NoQuota:
-        class wxa:
-            @staticmethod
-            def send_subscribe_message(*args: Any, **kwargs: Any) -> dict[str, Any]:
-                raise WeChatClientException(45009, "reach max api daily quota limit")
-
-    monkeypatch.setattr(runtime, "miniprogram_client", lambda: NoQuota)
+    # WeChat's daily cap on subscribe messages: past it the sandbox answers 45009 whatever grants
+    # the customer holds. The step is kept as refused (a person follows up), never sent again.
     customer = wechat_distributor(make_user, "o-dunning-3")
+    wechat_sandbox.subscribe(customer.openid, "TPL_DUNNING", count=3)
     clock.travel_to(noon(dt.date(2026, 4, 1)))
     invoice = Invoice.get(
         Invoice.order == sales.sell_on_account(customer.id, [(books.sku.id, 1)], channel="distributor").id
     )
-    night(dt.date(2026, 5, 1), drain_jobs)
-    assert [(s.status, s.errcode) for s in DunningStep.select().where(DunningStep.invoice == invoice.id)] == [
-        ("quota", 45009)
-    ]
+    wechat_sandbox.set_subscribe_quota(0)
+    try:
+        night(dt.date(2026, 5, 1), drain_jobs)
+    finally:
+        wechat_sandbox.set_subscribe_quota(None)
+    steps = DunningStep.select().where(DunningStep.invoice == invoice.id).order_by(DunningStep.id)
+    assert [(s.offset_days, s.status, s.errcode) for s in steps] == [(0, "quota", 45009)]
+    assert wechat_sandbox.state.subscriptions[(customer.openid, "TPL_DUNNING")] == 3  # no grant spent
+
+    night(dt.date(2026, 5, 1), drain_jobs)  # the same night again, the cap lifted: nothing is resent
+    night(dt.date(2026, 5, 8), drain_jobs)  # the next step goes out as usual
+    steps = DunningStep.select().where(DunningStep.invoice == invoice.id).order_by(DunningStep.id)
+    assert [(s.offset_days, s.status, s.errcode) for s in steps] == [(0, "quota", 45009), (7, "sent", None)]
+    assert len([m for m in wechat_sandbox.state.sent_messages if m.touser == customer.openid]) == 1
+    assert breaks() == []
 
 
 def test_promises_kept_and_broken_on_the_list(client: Any, books: Books, login: Any) -> None:

@@ -101,3 +101,14 @@ def test_the_unlock_link_lets_a_browser_in_and_wechat_endpoints_need_no_token(
     code = sandbox.login_code().code
     session = sandbox.miniprogram_client().wxa.code_to_session(code)
     assert session["openid"] == sandbox.state.login_codes[code].openid
+
+
+def test_the_subscribe_quota_is_set_and_lifted_over_control(sandbox: RunningSandbox) -> None:
+    assert (_post(sandbox, "/subscribe-quota", {"daily": 0}).json(), sandbox.state.subscribe_daily_quota) == (
+        {"daily": 0},
+        0,
+    )
+    bad = _post(sandbox, "/subscribe-quota", {"daily": -1})
+    assert (bad.status_code, sandbox.state.subscribe_daily_quota) == (400, 0)
+    assert _post(sandbox, "/subscribe-quota", {"daily": None}).json() == {"daily": None}
+    assert sandbox.state.subscribe_daily_quota is None

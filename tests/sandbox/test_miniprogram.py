@@ -166,3 +166,30 @@ def test_control_endpoints_mint_codes(sandbox: RunningSandbox) -> None:
     session = sandbox.miniprogram_client().wxa.code_to_session(minted["code"])
     assert session["openid"] == "oTestOpenid"
     assert session["unionid"] == minted["unionid"]
+
+
+def test_the_daily_quota_answers_45009_until_the_next_china_day(sandbox: RunningSandbox) -> None:
+    client = sandbox.miniprogram_client()
+    granted, never = sandbox.login_code().openid, sandbox.login_code().openid
+    sandbox.subscribe(granted, "TPL_DUE", count=2)
+    data = {"thing1": {"value": "x"}}
+    assert sandbox.state.clock.is_frozen
+    # Start just after a Beijing midnight so the day cannot turn under the test.
+    sandbox.advance(86_400 - (sandbox.state.now() + 8 * 3600) % 86_400 + 60)
+    sandbox.set_subscribe_quota(2)
+    try:
+        assert client.wxa.send_subscribe_message(granted, "TPL_DUE", data)["errcode"] == 0
+        with pytest.raises(WeChatClientException) as refused:
+            client.wxa.send_subscribe_message(never, "TPL_DUE", data)
+        assert refused.value.errcode == 43101  # a refused call still counts against the day
+        with pytest.raises(WeChatClientException) as spent:
+            client.wxa.send_subscribe_message(granted, "TPL_DUE", data)
+        assert (spent.value.errcode, spent.value.errmsg) == (45009, "reach max api daily quota limit")
+        assert sandbox.state.subscriptions[(granted, "TPL_DUE")] == 1  # the grant is not used up
+        assert len(sandbox.state.sent_messages) == 1
+
+        sandbox.advance(86_400)
+        assert client.wxa.send_subscribe_message(granted, "TPL_DUE", data)["errcode"] == 0
+        assert sandbox.state.subscriptions[(granted, "TPL_DUE")] == 0
+    finally:
+        sandbox.set_subscribe_quota(None)

@@ -307,6 +307,33 @@ def test_reminders_until_confirmed(client: Any, shop: Shop, wechat_sandbox: Any,
     assert statements.remind() == 0
 
 
+def test_a_spent_quota_is_recorded_and_the_reminder_still_goes(
+    client: Any, shop: Shop, wechat_sandbox: Any, drain_jobs: Any
+) -> None:
+    from backend.auth.models import WechatIdentity
+    from backend.receivables import statements
+    from backend.receivables.statement_models import StatementNotice
+
+    WechatIdentity.create(openid="o-statement-2", user=shop.dist.user.id)
+    wechat_sandbox.subscribe("o-statement-2", "TPL_STATEMENT", count=1)
+    trade_november(client, shop)
+    clock.travel_to(noon(dt.date(2026, 12, 1)))
+    wechat_sandbox.set_subscribe_quota(0)  # WeChat's daily cap already spent: 45009
+    try:
+        assert len(statements.monthly()) == 1
+        drain_jobs()
+    finally:
+        wechat_sandbox.set_subscribe_quota(None)
+    assert [(n.purpose, n.status, n.errcode) for n in StatementNotice.select()] == [("send", "quota", 45009)]
+    assert wechat_sandbox.state.subscriptions[("o-statement-2", "TPL_STATEMENT")] == 1
+    clock.travel_to(noon(dt.date(2026, 12, 8)))
+    assert statements.remind() == 1
+    drain_jobs()
+    notices = [(n.purpose, n.status) for n in StatementNotice.select().order_by(StatementNotice.id)]
+    assert notices == [("send", "quota"), ("remind", "sent")]
+    assert wechat_sandbox.state.subscriptions[("o-statement-2", "TPL_STATEMENT")] == 0
+
+
 def test_bad_periods_and_unknown_objects(client: Any, shop: Shop, unchanged: Any) -> None:
     clock.travel_to(noon(dt.date(2026, 12, 2)))
     url = f"/api/customers/{shop.dist.customer.id}/statements"
