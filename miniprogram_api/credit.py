@@ -43,7 +43,7 @@ class CreditOut(ma.Schema):
     uninvoiced_fen = ma.fields.Integer(
         metadata={"description": "accepted on-account orders not yet invoiced"}
     )
-    exposure_fen = ma.fields.Integer()
+    exposure_fen = ma.fields.Integer(metadata={"description": "balance + uninvoiced - advance"})
     headroom_fen = ma.fields.Integer(metadata={"description": "limit - exposure; negative when over"})
     overdue_fen = ma.fields.Integer()
     overdue_days = ma.fields.Integer()
@@ -121,7 +121,7 @@ def credit_view(customer_id: int) -> dict[str, Any]:
 @access(*STAFF)
 @blp.response(200, CreditOut)
 def customer_credit(customer_id: int) -> Any:
-    """客户信用 Limit, exposure (open items + accepted orders not invoiced), headroom, overdue and hold."""
+    """客户信用 Limit, exposure (open items + accepted orders not invoiced - credit paid ahead), headroom, overdue and hold."""
     return credit_view(customer_id)
 
 

@@ -13,6 +13,7 @@ import peewee as pw
 from backend import clock
 from backend.inventory.models import StockLevel
 from backend.kernel.models import Customer, Product, Sku
+from backend.receivables import advances
 from backend.receivables.models import Invoice
 from store import catalog, pricing
 
@@ -77,6 +78,7 @@ def standings(customers: list[Customer]) -> list[CustomerStanding]:
             .group_by(Invoice.customer)
         )
         overdue = {cid: (int(total or 0), due) for cid, total, due in rows.tuples()}  # type: ignore[attr-defined]
+    credit = advances.balances_of(ids)  # paid ahead: the next sale on account takes it first
     answer = []
     for c in customers:
         fen, oldest = overdue.get(c.id, (0, None))
@@ -87,7 +89,11 @@ def standings(customers: list[Customer]) -> list[CustomerStanding]:
                 customer=c,
                 balance_fen=c.balance_fen,
                 credit_limit_fen=c.credit_limit_fen,
-                headroom_fen=c.credit_limit_fen - c.balance_fen if c.credit_limit_fen > 0 else None,
+                headroom_fen=(
+                    c.credit_limit_fen - c.balance_fen - c.uninvoiced_fen + credit.get(c.id, 0)
+                    if c.credit_limit_fen > 0
+                    else None
+                ),
                 overdue_fen=fen,
                 oldest_due_on=oldest,
                 overdue_days=(today - oldest).days if oldest is not None else 0,

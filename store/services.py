@@ -299,19 +299,15 @@ def sell_on_account(
             warehouse_id=warehouse_id,
             placed_by=placed_by,
         )
-        _book_on_account(customer, order)
+        order.paid_fen += _book_on_account(customer, order, actor_id=placed_by)
         _reserve(order, wants)
-        # A customer who paid ahead (预收) has the new invoice settled from that credit at once.
-        applied = advances.apply(customer.id, actor_id=placed_by)
-        if applied:
-            on_account.record_paid(applied)
-            order.paid_fen += applied.get(order.id, 0)
         return order
 
 
-def _book_on_account(customer: Customer, order: Order) -> None:
+def _book_on_account(customer: Customer, order: Order, *, actor_id: int | None) -> int:
     """What goes on account for an order: its open invoice (through the credit check) and the voucher
-    Dr 1122 / Cr 5001, 2221."""
+    Dr 1122 / Cr 5001, 2221. A customer who paid ahead (预收) has the new invoice settled from that
+    credit at once; returns what the credit paid of this order."""
     receivables.post_open_invoice(customer, order.id, order.total_fen)
     post_entry(
         "order.on_account",
@@ -320,6 +316,9 @@ def _book_on_account(customer: Customer, order: Order) -> None:
         source_type="order",
         source_id=order.id,
     )
+    applied = advances.apply(customer.id, actor_id=actor_id)
+    on_account.record_paid(applied)
+    return applied.get(order.id, 0)
 
 
 def _reserved_order(
@@ -371,7 +370,7 @@ def post_held_on_account(order_id: int) -> Order:
         if order.status != "awaiting_approval":
             raise _refuse(order, "put on account")
         customer = _customer(order.customer_id)
-        _book_on_account(customer, order)
+        _book_on_account(customer, order, actor_id=order.placed_by)
         return _set(order.id, status="on_account")
 
 

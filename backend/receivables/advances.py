@@ -25,14 +25,14 @@ from backend import audit
 from backend.db import locked, transaction
 from backend.kernel.models import Customer
 from backend.ledger import chart
-from backend.ledger.services import Cr, Dr, post_entry
+from backend.ledger.services import Cr, Dr, post_entry, tuples
+from backend.receivables.customer_lock import lock_customer
 from backend.receivables.errors import (
     AdvanceInsufficient,
     AllocationExceedsOpen,
     DuplicateAllocation,
     InvalidAmount,
     InvoiceNotOfCustomer,
-    UnknownCustomer,
 )
 from backend.receivables.models import AdvanceAccount, AdvanceMovement, ArEntry, Invoice, Payment
 
@@ -49,6 +49,16 @@ def balance_of(customer_id: int) -> int:
         .scalar()
     )
     return int(value or 0)
+
+
+def balances_of(customer_ids: Sequence[int]) -> dict[int, int]:
+    """Each customer's unapplied credit in one query (customers without any are left out)."""
+    if not customer_ids:
+        return {}
+    rows = AdvanceAccount.select(AdvanceAccount.customer, AdvanceAccount.balance_fen).where(
+        AdvanceAccount.customer.in_(list(customer_ids)) & (AdvanceAccount.balance_fen != 0)
+    )
+    return {int(customer_id): int(fen) for customer_id, fen in tuples(rows)}
 
 
 def _move(customer_id: int, delta_fen: int) -> bool:
@@ -112,8 +122,7 @@ def apply(
     as there is to their open invoices, oldest due first. Returns what each order's invoice took
     (order id -> fen), for store to record on the orders. Nothing to apply is not an error."""
     with transaction():
-        if not Customer.select().where(Customer.id == customer_id).exists():
-            raise UnknownCustomer(details={"customer_id": customer_id})
+        lock_customer(customer_id)  # before the credit, as the credit check does
         account = locked(AdvanceAccount.select().where(AdvanceAccount.customer == customer_id)).first()
         available = int(account.balance_fen) if account is not None else 0
         if allocations is None:

@@ -33,6 +33,7 @@ def test_a_price_difference_claimed_and_approved(
     page.get_by_role("button", name="售后 After-sales").click()
     ask = page.locator(".yc-ask")
     expect(ask).to_contain_text(f"订单 Order #{order.id}")
+    expect(ask).to_contain_text("750ml")  # each line by its SKU's name
     ask.get_by_text("价差补偿 Price difference").click()
     ask.locator(".yc-quantity input").fill("12")
     ask.locator(".yc-unit input").fill("5.00")

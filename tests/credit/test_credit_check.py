@@ -176,3 +176,38 @@ def test_month_end_terms_set_the_due_date(books: Books) -> None:
     clock.travel_to(dt.datetime(2026, 2, 10, 4, 0))  # noon in Beijing, 10 February
     order = sell(books, 1)
     assert Invoice.get(Invoice.order == order.id).due_on == dt.date(2026, 3, 10)
+
+
+def test_credit_paid_ahead_counts_against_exposure(client: Any, books: Books, unchanged: Any) -> None:
+    from backend.receivables import advances
+    from store import on_account
+
+    # ¥50.00 paid ahead, no invoice to take it: it becomes the distributor's credit (预收).
+    on_account.collect(books.distributor.id, 5000, "bank_transfer", "prepay-1", invoice_ids=[])
+    standing = client.get(f"/api/customers/{books.distributor.id}/credit", headers=books.staff).json
+    assert (standing["advance_fen"], standing["exposure_fen"], standing["headroom_fen"]) == (
+        5000,
+        -5000,
+        15000,
+    )
+    found = client.get(f"/api/counter/customers?q={books.distributor.name}", headers=books.staff).json
+    assert [c["headroom_fen"] for c in found["items"]] == [15000]
+
+    order = sell(books, 13)  # 14,690: over the 10,000 limit alone, within it net of the credit
+    assert Invoice.get(Invoice.order == order.id).open_fen == 9690  # the credit took 5,000 at once
+    assert (
+        Customer.get_by_id(books.distributor.id).balance_fen,
+        advances.balance_of(books.distributor.id),
+    ) == (
+        9690,
+        0,
+    )
+    with unchanged(), pytest.raises(CreditLimitExceeded) as refused:
+        sell(books, 1)  # 9,690 + 1,130 > 10,000 now the credit is used
+    assert refused.value.details == {
+        "credit_limit_fen": 10_000,
+        "balance_fen": 9690,
+        "credit_fen": 0,
+        "requested_fen": 1130,
+    }
+    assert breaks() == []

@@ -179,3 +179,32 @@ def test_within_the_limit_ask_owner_just_places_the_order(client, trade, distrib
     assert placed.status_code == 201, placed.json
     assert (placed.json["status"], placed.json["total_fen"]) == ("on_account", 12000)
     assert client.get("/api/approvals", headers=trade.owner).json["items"] == []
+
+
+def test_an_approved_order_takes_the_credit_paid_ahead_at_once(client, trade, distributor):
+    from backend.receivables import advances
+    from backend.receivables.models import Invoice
+    from store import on_account
+
+    small = distributor("预付酒行", grade=trade.grade_a, credit_limit_fen=10000)
+    on_account.collect(small.customer.id, 5000, "bank_transfer", "prepay-small", invoice_ids=[])
+    _post(
+        client, "/api/distributor/cart/items", {"sku_id": trade.red.id, "quantity": 6}, small.headers, "c-1"
+    )
+    asked = _post(
+        client,
+        "/api/distributor/orders",
+        {"pay_with": "on_account", "if_over_credit": "ask_owner"},
+        small.headers,
+        "o-1",
+    )
+    assert (asked.status_code, asked.json["status"]) == (201, "awaiting_approval")
+    total = asked.json["total_fen"]
+    pending = client.get("/api/approvals?kind=held_order_over_credit", headers=trade.owner).json["items"]
+    approved = _post(client, f"/api/approvals/{pending[0]['id']}/approve", {}, trade.owner, "a-1")
+    assert approved.status_code == 200, approved.json
+    invoice = Invoice.get(Invoice.order == asked.json["id"])
+    assert (invoice.amount_fen, invoice.open_fen) == (total, total - 5000)
+    assert client.get(f"/api/orders/{asked.json['id']}", headers=small.headers).json["paid_fen"] == 5000
+    assert advances.balance_of(small.customer.id) == 0
+    assert checks_clean() == []

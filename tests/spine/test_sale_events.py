@@ -186,7 +186,12 @@ def test_credit_limit_is_enforced(shop: Any, unchanged: Any) -> None:
     with unchanged(), pytest.raises(CreditLimitExceeded) as caught:
         sales.sell_on_account(shop.distributor.id, [(shop.sku.id, 3)], channel="distributor")  # +3390
     assert caught.value.status == 409
-    assert caught.value.details == {"credit_limit_fen": 5000, "balance_fen": 2260, "requested_fen": 3390}
+    assert caught.value.details == {
+        "credit_limit_fen": 5000,
+        "balance_fen": 2260,
+        "credit_fen": 0,
+        "requested_fen": 3390,
+    }
     with unchanged(), pytest.raises(CreditLimitExceeded):
         sales.sell_on_account(shop.member.id, [(shop.sku.id, 1)], channel="miniprogram")  # no credit at all
 

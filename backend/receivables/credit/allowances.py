@@ -17,9 +17,11 @@ from backend.auth.models import User
 from backend.db import transaction
 from backend.errors import PermissionDenied
 from backend.kernel.models import Customer
+from backend.receivables import advances
 from backend.receivables.credit.errors import InvalidCreditTerms, NotACreditCustomer
 from backend.receivables.credit.models import CreditAllowance
-from backend.receivables.credit.profiles import MAX_LIMIT_FEN, lock_customer
+from backend.receivables.credit.profiles import MAX_LIMIT_FEN
+from backend.receivables.customer_lock import lock_customer
 from backend.receivables.errors import UnknownCustomer
 
 ONE_OFF_OVERRIDE = "credit_one_off_override"
@@ -123,7 +125,8 @@ def use_for(customer_id: int, amount_fen: int, what: str) -> bool:
     if not open_allowances(customer_id):
         return False
     customer = lock_customer(customer_id)
-    excess = customer.balance_fen + customer.uninvoiced_fen + amount_fen - customer.credit_limit_fen
+    exposure = customer.balance_fen + customer.uninvoiced_fen - advances.balance_of(customer_id)
+    excess = exposure + amount_fen - customer.credit_limit_fen
     if excess <= 0:  # within the limit after all (a collection committed meanwhile)
         return True
     allowance = (

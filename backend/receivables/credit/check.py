@@ -3,9 +3,11 @@ invoice on account, an adjustment that adds to a debt) or `accept_order` (an on-
 accepted now and invoiced later).
 
 Refused when the customer is held (an invoice overdue beyond grace, on a profile that holds) or when
-exposure (open items + accepted orders not yet invoiced) would pass the limit. The limit is decided by
-one conditional UPDATE of the customer row, so two parallel orders cannot both use the last of it:
-the second waits for the first's row lock and then sees its amount.
+exposure (open items + accepted orders not yet invoiced - credit paid ahead and not yet applied) would
+pass the limit. The customer row is locked first and the limit decided by one conditional UPDATE of
+it, so two parallel orders cannot both use the last of it: the second waits for the first's lock and
+then sees its amount, and the credit it reads after the lock is what the first left (the first's new
+invoice may have taken some; taking credit lowers what is owed by as much, and needs this lock too).
 
 The owner can let one through: `override()` around the call (an approved over-limit order, or the
 owner's own one-off override), or a one-off allowance granted ahead (`allowances.py`) that the next
@@ -24,10 +26,12 @@ import peewee as pw
 
 from backend import audit, clock
 from backend.kernel.models import Customer
+from backend.receivables import advances
 from backend.receivables.credit.errors import CreditHold
 from backend.receivables.credit.profiles import Terms, current_terms
 from backend.receivables.credit.standing import hold_cutoff
-from backend.receivables.errors import CreditLimitExceeded, UnknownCustomer
+from backend.receivables.customer_lock import lock_customer
+from backend.receivables.errors import CreditLimitExceeded
 from backend.receivables.models import Invoice
 
 
@@ -63,12 +67,15 @@ def held_fen(customer_id: int, terms: Terms, today: dt.date) -> int:
     return int(total or 0)
 
 
-def _raise_within_limit(customer_id: int, column: pw.Field, amount_fen: int) -> bool:
+def _raise_within_limit(customer_id: int, column: pw.Field, amount_fen: int, credit_fen: int) -> bool:
     raised = (
         Customer.update({column: column + amount_fen})
         .where(
             (Customer.id == customer_id)
-            & (Customer.balance_fen + Customer.uninvoiced_fen + amount_fen <= Customer.credit_limit_fen)
+            & (
+                Customer.balance_fen + Customer.uninvoiced_fen + amount_fen - credit_fen
+                <= Customer.credit_limit_fen
+            )
         )
         .execute()
     )
@@ -82,16 +89,15 @@ def _raise_regardless(customer_id: int, column: pw.Field, amount_fen: int) -> No
 def _take(customer_id: int, column: pw.Field, amount_fen: int, what: str) -> Terms:
     from backend.receivables.credit import allowances  # allowances records its use through this module
 
-    customer = Customer.get_or_none(Customer.id == customer_id)
-    if customer is None:
-        raise UnknownCustomer(details={"customer_id": customer_id})
+    customer = lock_customer(customer_id)
+    credit_fen = advances.balance_of(customer_id)
     terms = current_terms(customer)
     granted = _override.get()
     today = clock.today()
     held = held_fen(customer_id, terms, today) if terms.overdue_action == "hold" else 0
     if held and granted is None:
         raise CreditHold(details={"customer_id": customer_id, "held_fen": held, "requested_fen": amount_fen})
-    if not held and _raise_within_limit(customer_id, column, amount_fen):
+    if not held and _raise_within_limit(customer_id, column, amount_fen, credit_fen):
         return terms
     if granted is None:
         # Over the limit: a one-off allowance granted ahead may cover it (it locks the customer row).
@@ -103,6 +109,7 @@ def _take(customer_id: int, column: pw.Field, amount_fen: int, what: str) -> Ter
             details={
                 "credit_limit_fen": current.credit_limit_fen,
                 "balance_fen": current.balance_fen,
+                "credit_fen": credit_fen,
                 "requested_fen": amount_fen,
             }
         )
@@ -119,7 +126,7 @@ def _take(customer_id: int, column: pw.Field, amount_fen: int, what: str) -> Ter
         approval_id=granted.approval_id,
         held_fen=held,
         limit_fen=current.credit_limit_fen,
-        exposure_fen=current.balance_fen + current.uninvoiced_fen,
+        exposure_fen=current.balance_fen + current.uninvoiced_fen - credit_fen,
     )
     return terms
 

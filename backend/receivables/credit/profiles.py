@@ -16,12 +16,12 @@ from backend import audit
 from backend.approvals import services as approvals
 from backend.approvals.models import ApprovalRequest
 from backend.auth.models import User
-from backend.db import is_postgres, transaction
+from backend.db import transaction
 from backend.errors import PermissionDenied
 from backend.kernel.models import Customer
 from backend.receivables.credit.errors import InvalidCreditTerms, NoCreditChange, NotACreditCustomer
 from backend.receivables.credit.models import OVERDUE_ACTIONS, TERMS_KINDS, CreditProfile
-from backend.receivables.errors import UnknownCustomer
+from backend.receivables.customer_lock import lock_customer
 
 MAX_LIMIT_FEN = 10**11  # one billion yuan of credit for one customer: beyond that it is a typo
 MAX_TERMS_DAYS = 365
@@ -124,18 +124,6 @@ def proposed(current: Terms, changes: dict[str, Any]) -> Terms:
     if new == current:
         raise NoCreditChange()
     return new
-
-
-def lock_customer(customer_id: int) -> Customer:
-    """The customer row, locked against other credit changes till commit (FOR NO KEY UPDATE: orders
-    that only refer to the customer are not blocked by it, nor is it by them)."""
-    query = Customer.select().where(Customer.id == customer_id)
-    if is_postgres():
-        query = query.for_update("FOR NO KEY UPDATE")  # type: ignore[arg-type]
-    customer = query.first()
-    if customer is None:
-        raise UnknownCustomer(details={"customer_id": customer_id})
-    return customer
 
 
 def _locked_customer(customer_id: int) -> Customer:

@@ -29,6 +29,7 @@ from backend.approvals.models import ApprovalRequest
 from backend.db import savepoint, transaction
 from backend.kernel.models import Customer
 from backend.ledger.services import tuples
+from backend.receivables import advances
 from backend.receivables.credit import profiles
 from backend.receivables.credit.models import CreditScore, InterestCharge, PromiseToPay
 from backend.receivables.models import ArEntry, Invoice
@@ -96,8 +97,13 @@ def propose(grade: str, h: History) -> tuple[str, int] | None:
 
 def _histories(customers: list[Customer], today: dt.date) -> dict[int, History]:
     ids = [c.id for c in customers]
+    credit = advances.balances_of(ids)  # paid ahead: their next invoice takes it
     histories = {
-        c.id: History(c.credit_limit_fen, c.balance_fen + c.uninvoiced_fen, clock.business_date(c.created_at))
+        c.id: History(
+            c.credit_limit_fen,
+            c.balance_fen + c.uninvoiced_fen - credit.get(c.id, 0),
+            clock.business_date(c.created_at),
+        )
         for c in customers
     }
     year_ago = today - dt.timedelta(days=365)

@@ -1,7 +1,8 @@
 """Where a customer stands on credit today: limit, exposure, headroom, what is overdue, and hold.
 
 Exposure is what the limit has to cover: open receivables (`Customer.balance_fen`) plus on-account
-orders accepted but not yet invoiced (`Customer.uninvoiced_fen`). An invoice is overdue the day
+orders accepted but not yet invoiced (`Customer.uninvoiced_fen`), less credit the customer paid ahead
+and has not yet applied (`advances.balance_of`: their next invoice takes it). An invoice is overdue the day
 after its due date; it holds new orders on account once it is overdue beyond the grace days, if the
 profile says hold (otherwise the overdue is only a warning).
 """
@@ -16,6 +17,7 @@ import peewee as pw
 
 from backend import clock
 from backend.kernel.models import Customer
+from backend.receivables import advances
 from backend.receivables.credit.profiles import Terms, current_terms
 from backend.receivables.errors import UnknownCustomer
 from backend.receivables.models import Invoice
@@ -27,6 +29,7 @@ class Standing:
     terms: Terms
     balance_fen: int
     uninvoiced_fen: int
+    credit_fen: int  # paid ahead, not yet applied (预收)
     overdue_fen: int  # open on invoices past their due date
     overdue_days: int  # days the oldest overdue invoice is past due (0: none)
     held_fen: int  # open on invoices overdue beyond the grace days
@@ -37,7 +40,7 @@ class Standing:
 
     @property
     def exposure_fen(self) -> int:
-        return self.balance_fen + self.uninvoiced_fen
+        return self.balance_fen + self.uninvoiced_fen - self.credit_fen
 
     @property
     def headroom_fen(self) -> int:
@@ -81,6 +84,7 @@ def standing(customer_id: int, today: dt.date | None = None) -> Standing:
         terms=terms,
         balance_fen=customer.balance_fen,
         uninvoiced_fen=customer.uninvoiced_fen,
+        credit_fen=advances.balance_of(customer.id),
         overdue_fen=int(overdue_fen),
         overdue_days=(today - oldest_due).days if oldest_due else 0,
         held_fen=int(held_fen),

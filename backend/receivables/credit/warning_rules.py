@@ -28,7 +28,7 @@ from backend.ledger.services import tuples
 from backend.receivables.credit.errors import InvalidWarningThresholds
 from backend.receivables.credit.models import CreditScore, CreditWarning, PromiseToPay, WarningRuleSettings
 from backend.receivables.credit.scoring import credit_customers
-from backend.receivables.models import Invoice
+from backend.receivables.models import AdvanceAccount, Invoice
 
 RULES = ("days_overdue", "amount", "score_falling", "utilisation", "broken_promises")
 
@@ -108,13 +108,19 @@ def _firing(today: dt.date) -> dict[tuple[int, str], dict[str, Any]]:
             firing[customer_id, "days_overdue"] = {"days": days}
         if int(fen) >= limits.overdue_fen:
             firing[customer_id, "amount"] = {"overdue_fen": int(fen)}
-    for customer_id, limit, balance, uninvoiced in tuples(
+    credit = pw.fn.COALESCE(AdvanceAccount.balance_fen, 0)  # paid ahead, taken by their next invoice
+    for customer_id, limit, exposure in tuples(
         credit_customers()
-        .select(Customer.id, Customer.credit_limit_fen, Customer.balance_fen, Customer.uninvoiced_fen)
+        .select(
+            Customer.id,
+            Customer.credit_limit_fen,
+            Customer.balance_fen + Customer.uninvoiced_fen - credit,
+        )
+        .join(AdvanceAccount, pw.JOIN.LEFT_OUTER, on=(AdvanceAccount.customer == Customer.id))
         .where(Customer.credit_limit_fen > 0)
     ):
-        if (balance + uninvoiced) * 100 >= limit * limits.utilisation_pct:
-            firing[customer_id, "utilisation"] = {"exposure_fen": balance + uninvoiced, "limit_fen": limit}
+        if exposure * 100 >= limit * limits.utilisation_pct:
+            firing[customer_id, "utilisation"] = {"exposure_fen": int(exposure), "limit_fen": limit}
     latest = CreditScore.select(pw.fn.MAX(CreditScore.scored_on)).scalar()
     if latest is not None:
         if isinstance(latest, str):
