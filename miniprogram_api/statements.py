@@ -38,6 +38,9 @@ class StatementOut(ma.Schema):
     debit_fen = ma.fields.Integer(metadata={"description": "added in the period (invoices, interest)"})
     credit_fen = ma.fields.Integer(metadata={"description": "taken off in the period (payments, credits)"})
     closing_fen = ma.fields.Integer()
+    advance_fen = ma.fields.Integer(
+        metadata={"description": "预收余额 credit paid ahead, not yet applied, at the period end"}
+    )
     line_count = ma.fields.Integer()
     content_hash = ma.fields.String(allow_none=True, metadata={"description": "sha256, once confirmed"})
     supersedes_id = ma.fields.Integer(allow_none=True)

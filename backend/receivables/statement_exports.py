@@ -61,12 +61,18 @@ def _heading(statement: Statement) -> list[str]:
 
 
 def _summary(statement: Statement) -> list[tuple[str, int]]:
-    return [
+    rows = [
         ("期初余额 Opening balance", statement.opening_fen),
         ("本期增加 Added", statement.debit_fen),
         ("本期减少 Taken off", statement.credit_fen),
         ("期末余额 Closing balance", statement.closing_fen),
     ]
+    if statement.advance_fen:
+        rows += [
+            ("预收余额 Credit paid ahead", statement.advance_fen),
+            ("净欠款 Owed net of credit", statement.closing_fen - statement.advance_fen),
+        ]
+    return rows
 
 
 def _rows(statement: Statement) -> list[list[Any]]:

@@ -31,6 +31,9 @@ class Statement(BaseModel):
     debit_fen = pw.BigIntegerField()  # what was added to the balance in the period (invoices, interest)
     credit_fen = pw.BigIntegerField()  # what came off it (payments, credit notes, write-offs), positive
     closing_fen = pw.BigIntegerField()
+    # Credit paid ahead and not yet applied at the period end (预收余额, 2203): the customer's next
+    # invoices take it, so what they owe net is closing_fen - advance_fen.
+    advance_fen = pw.BigIntegerField(default=0)
     line_count = pw.IntegerField()
     aging = pw.TextField(null=True)  # JSON: aging buckets of what is open at the period end
     content_hash = pw.CharField(max_length=64, null=True)  # sha256 of the content, set when confirmed

@@ -54,7 +54,7 @@ from backend.kernel.models import Customer
 from backend.ledger.services import tuples
 from backend.money import format_yuan
 from backend.receivables import adjustments
-from backend.receivables.models import Adjustment, ArEntry, Invoice
+from backend.receivables.models import Adjustment, AdvanceAccount, AdvanceMovement, ArEntry, Invoice
 from backend.receivables.statement_errors import (
     DisputeAlreadyDecided,
     DisputeNotFound,
@@ -166,6 +166,7 @@ class Draft:
 
     customer_id: int
     opening_fen: int = 0
+    advance_fen: int = 0  # credit paid ahead, not yet applied, at the period end
     lines: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -242,8 +243,9 @@ def _settlements(ids: Sequence[int], period_start: dt.date, utc_to: dt.datetime)
 
 
 def drafts(customer_ids: Sequence[int], period_start: dt.date, period_end: dt.date) -> dict[int, Draft]:
-    """Opening, lines and closing of each customer's statement for the period, in four queries a batch
-    (openings, the period's entries, entries carried from earlier statements, settlements)."""
+    """Opening, lines, closing and credit paid ahead of each customer's statement for the period, in five
+    queries a batch (openings, credit, the period's entries, entries carried from earlier statements,
+    settlements)."""
     utc_from, utc_to = bounds(period_start, period_end)
     out: dict[int, Draft] = {c: Draft(c) for c in customer_ids}
     days: dict[dt.datetime, dt.date] = {}
@@ -266,6 +268,12 @@ def drafts(customer_ids: Sequence[int], period_start: dt.date, period_end: dt.da
         for customer_id, entry_id, amount in _stated_later(ids, period_start, utc_from):
             carried[int(customer_id)].add(int(entry_id))
             out[int(customer_id)].opening_fen += int(amount)
+        for customer_id, total in tuples(
+            AdvanceMovement.select(AdvanceMovement.customer, pw.fn.SUM(AdvanceMovement.amount_fen))
+            .where(AdvanceMovement.customer.in_(list(ids)) & (AdvanceMovement.created_at < utc_to))
+            .group_by(AdvanceMovement.customer)
+        ):
+            out[int(customer_id)].advance_fen = int(total or 0)
         rows = _entry_rows(
             ArEntry.customer.in_(list(ids)) & (ArEntry.created_at >= utc_from) & (ArEntry.created_at < utc_to)
         )
@@ -346,6 +354,7 @@ def _write(
             "debit_fen": d.debit_fen,
             "credit_fen": d.credit_fen,
             "closing_fen": d.closing_fen,
+            "advance_fen": d.advance_fen,
             "line_count": len(d.lines),
             "aging": agings.get(d.customer_id),
             "generated_by": actor_id,
@@ -501,14 +510,25 @@ def _generate_locked(
 
 def candidates(period_start: dt.date, period_end: dt.date) -> list[int]:
     """Customers a monthly statement goes to: every distributor, and anyone else (not walk-in) who owes
-    something; those with nothing open and no activity in the period are then left out."""
+    something or has credit paid ahead; those with nothing open, no credit and no activity in the
+    period are then left out."""
     return [
         int(c)
         for (c,) in tuples(
             Customer.select(Customer.id)
             .where(
                 (Customer.kind == "distributor")
-                | ((Customer.kind != "walk_in") & (Customer.balance_fen != 0))
+                | (
+                    (Customer.kind != "walk_in")
+                    & (
+                        (Customer.balance_fen != 0)
+                        | Customer.id.in_(
+                            AdvanceAccount.select(AdvanceAccount.customer).where(
+                                AdvanceAccount.balance_fen != 0
+                            )
+                        )
+                    )
+                )
             )
             .order_by(Customer.id)
         )
@@ -547,7 +567,9 @@ def generate_period(
             }
             wanted = [c for c in chunk if c not in have]
             batch = [
-                d for d in drafts(wanted, period_start, period_end).values() if d.lines or d.opening_fen != 0
+                d
+                for d in drafts(wanted, period_start, period_end).values()
+                if d.lines or d.opening_fen != 0 or d.advance_fen != 0
             ]
             if batch and agings is None:
                 agings = _aging_at(ids, period_end)
@@ -578,6 +600,8 @@ def content(statement: Statement) -> dict[str, Any]:
         "credit_fen": statement.credit_fen,
         "closing_fen": statement.closing_fen,
         "aging": json.loads(statement.aging) if statement.aging else None,
+        # Only when there is any: statements confirmed before it was stated keep the hash they had.
+        **({"advance_fen": statement.advance_fen} if statement.advance_fen else {}),
         "lines": [
             [
                 line.seq,

@@ -579,3 +579,48 @@ def test_pdf_and_excel_carry_the_same_totals_to_the_fen(client: Any, shop: Shop,
             "本期减少 Taken off": 8000,
             "期末余额 Closing balance": 14600,
         }
+
+
+def test_credit_paid_ahead_is_stated_beside_what_is_owed(client: Any, shop: Shop) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from backend.receivables import statements
+    from backend.receivables.statement_models import Statement
+    from store import on_account
+
+    trade_november(client, shop)
+    clock.travel_to(noon(dt.date(2026, 11, 25)))
+    on_account.collect(shop.dist.customer.id, 3000, "bank_transfer", "prepay-nov", invoice_ids=[])
+    clock.travel_to(noon(dt.date(2026, 12, 2)))
+    on_account.collect(shop.dist.customer.id, 500, "bank_transfer", "prepay-dec", invoice_ids=[])  # after
+    shop.relogin()
+    made = post(
+        client,
+        f"/api/customers/{shop.dist.customer.id}/statements",
+        shop.staff,
+        {"period_start": "2026-11-01", "period_end": "2026-11-30"},
+    ).json
+    # What is owed is the ledger's 146.00 as before; the 30.00 paid ahead by the month's end sits beside it.
+    assert (made["closing_fen"], made["advance_fen"]) == (14600, 3000)
+    summary = {
+        r[0]: round(r[1] * 100)
+        for r in load_workbook(
+            io.BytesIO(client.get(f"/api/statements/{made['id']}.xlsx", headers=shop.staff).data)
+        )
+        .worksheets[1]
+        .iter_rows(min_row=2, values_only=True)
+    }
+    assert (summary["预收余额 Credit paid ahead"], summary["净欠款 Owed net of credit"]) == (3000, 11600)
+    assert "advance_fen" in statements.content(Statement.get_by_id(made["id"]))
+    # A customer with nothing but credit still gets the month's statement.
+    from store import catalog
+
+    ahead = catalog.create_customer("member", "预付客户 Paid ahead")
+    clock.travel_to(noon(dt.date(2026, 11, 26)))
+    on_account.collect(ahead.id, 1200, "cash", "prepay-ahead", invoice_ids=[])
+    clock.travel_to(noon(dt.date(2026, 12, 3)))
+    statements.generate_period(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    only = Statement.get(Statement.customer == ahead.id)
+    assert (only.closing_fen, only.advance_fen, only.line_count) == (0, 1200, 0)
