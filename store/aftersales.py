@@ -24,6 +24,7 @@ from backend.ledger.services import Cr, Dr, post_entry
 from backend.money import round_half_up_div
 from backend.receivables import advances
 from backend.receivables import services as receivables
+from store import refund_share
 from store.shop_errors import AfterSaleDecided, InvalidAfterSale, NotYours
 from store.shop_models import AfterSaleRequest
 
@@ -135,13 +136,7 @@ def credit_on_account(req: AfterSaleRequest, *, actor_id: int | None) -> AfterSa
         amount = req.amount_fen
         credited = min(amount, open_now)
         unapplied = amount - credited
-        everything = order.refunded_fen + amount == order.total_fen
-        vat_left = order.vat_fen - order.refunded_vat_fen
-        vat = (
-            vat_left
-            if everything
-            else min(vat_left, round_half_up_div(amount * order.vat_fen, order.total_fen))
-        )
+        everything, vat = refund_share.share(order, invoice, amount)
         if credited and invoice is not None:
             receivables.credit_open_invoice(invoice, credited)
         if unapplied:

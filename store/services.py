@@ -33,7 +33,7 @@ from backend.receivables import adjustments, advances
 from backend.receivables import services as receivables
 from backend.receivables.errors import PaymentReferenceReused, UnknownCustomer
 from backend.receivables.models import Payment
-from store import benefits, catalog, on_account, pricing
+from store import benefits, catalog, on_account, pricing, refund_share
 from store.distribution import campaigns
 from store.errors import (
     AmountMismatch,
@@ -630,13 +630,7 @@ def refund_order(
         method = method or _first_method(order) or "cash"
         if netted and method == "stored_value":
             raise _refuse(order, "refund", "an open invoice is netted, not paid back to stored value")
-        everything = order.refunded_fen + amount == order.total_fen
-        vat_left = order.vat_fen - order.refunded_vat_fen
-        vat = (
-            vat_left
-            if everything
-            else min(vat_left, round_half_up_div(amount * order.vat_fen, order.total_fen))
-        )
+        everything, vat = refund_share.share(order, invoice, amount)
         if netted:
             receivables.credit_open_invoice(invoice, netted)
         if payout_fen:

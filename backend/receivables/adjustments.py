@@ -31,6 +31,7 @@ How it is booked (小企业会计准则):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +45,7 @@ from backend.db import locked, transaction
 from backend.errors import PermissionDenied
 from backend.kernel.models import Customer, Order
 from backend.ledger import chart
-from backend.ledger.services import Cr, Dr, Line, post_entry
+from backend.ledger.services import Cr, Dr, Line, post_entry, tuples
 from backend.money import round_half_up_div
 from backend.receivables.credit import check as credit_check
 from backend.receivables.errors import AdjustmentExceedsOpen, InvalidAdjustment, UnknownInvoice
@@ -246,6 +247,17 @@ def _booking(invoice: Invoice, kind: str, signed_fen: int) -> tuple[str, int, li
     return account, vat, lines
 
 
+# Called with each adjustment written, inside its transaction. Layers above receivables that must act
+# on it subscribe here (store's fapiao files a red-letter fapiao for a lowered sale), since this module
+# cannot import them.
+_listeners: list[Callable[[Adjustment], None]] = []
+
+
+def on_applied(listener: Callable[[Adjustment], None]) -> Callable[[Adjustment], None]:
+    _listeners.append(listener)
+    return listener
+
+
 def _apply(invoice: Invoice, wanted: Request, *, actor_id: int | None, approval_id: int | None) -> Adjustment:
     """Write the adjustment on the locked invoice, in the caller's transaction."""
     _check_against(invoice, wanted)
@@ -308,7 +320,10 @@ def _apply(invoice: Invoice, wanted: Request, *, actor_id: int | None, approval_
         source=f"{wanted.source_type}:{wanted.source_id}" if wanted.source_type else None,
         approval_id=approval_id,
     )
-    return Adjustment.get_by_id(row.id)
+    written = Adjustment.get_by_id(row.id)
+    for listener in _listeners:
+        listener(written)
+    return written
 
 
 def adjust(
@@ -382,3 +397,14 @@ def for_invoice(invoice_id: int) -> list[Adjustment]:
 
 def has_adjustments(invoice_id: int) -> bool:
     return bool(Adjustment.select(pw.SQL("1")).where(Adjustment.invoice == invoice_id).exists())
+
+
+def totals(invoice_id: int) -> tuple[int, int]:
+    """The invoice's adjustments summed: (amount, output VAT), signed (- lowered what is owed)."""
+    ((amount, vat),) = tuples(
+        Adjustment.select(
+            pw.fn.COALESCE(pw.fn.SUM(Adjustment.amount_fen), 0),
+            pw.fn.COALESCE(pw.fn.SUM(Adjustment.vat_fen), 0),
+        ).where(Adjustment.invoice == invoice_id)
+    )
+    return int(amount), int(vat)

@@ -27,6 +27,8 @@ from backend.db import transaction
 from backend.jobs.outbox import enqueue
 from backend.jobs.registry import REMOTE_DEDUPES, job
 from backend.kernel.models import Order, OrderLine, Sku
+from backend.ledger import chart
+from backend.receivables import adjustments
 from backend.receivables.errors import UnknownInvoice
 from backend.receivables.models import Adjustment, Invoice
 from store.errors import OrderNotFound
@@ -177,10 +179,34 @@ def request_fapiao(
 def on_refunded(order: Order, amount_fen: int, vat_fen: int, *, everything: bool, reference: str) -> None:
     """The refund event's part: a red fapiao for what was refunded, if a blue one was asked for.
     Call inside the refund's transaction (the order row is locked)."""
+    _file_red(order.id, amount_fen, vat_fen, everything=everything, reference=reference)
+
+
+@adjustments.on_applied
+def on_adjusted(adjustment: Adjustment) -> None:
+    """A sale's revenue lowered after the fact (销售折让: a discount, a price correction, a settled
+    dispute) needs a red fapiao for the part lowered, if a blue one was asked for; 抹零 (5603) leaves
+    revenue and the fapiao as they are. Runs inside the adjustment's transaction."""
+    if adjustment.amount_fen >= 0 or adjustment.account_code != chart.REVENUE:
+        return
+    order_id = Invoice.get_by_id(adjustment.invoice_id).order_id
+    if order_id is not None:
+        _file_red(
+            order_id,
+            -adjustment.amount_fen,
+            -adjustment.vat_fen,
+            everything=False,
+            reference=f"adjustment:{adjustment.id}",
+        )
+
+
+def _file_red(order_id: int, amount_fen: int, vat_fen: int, *, everything: bool, reference: str) -> None:
+    """A red fapiao against the order's blue one for `amount_fen` (all that is left of the blue one when
+    `everything`), once per `reference`; nothing if no blue one was asked for or nothing of it is left."""
     blue = (
         FapiaoRequest.select()
         .where(
-            (FapiaoRequest.order == order.id)
+            (FapiaoRequest.order == order_id)
             & (FapiaoRequest.kind == "blue")
             & (FapiaoRequest.status != "failed")
         )
@@ -202,7 +228,7 @@ def on_refunded(order: Order, amount_fen: int, vat_fen: int, *, everything: bool
     rows = list(
         FapiaoRequest.insert(
             customer=blue.customer_id,
-            order=order.id,
+            order=order_id,
             invoice=blue.invoice_id,
             kind="red",
             blue=blue.id,
@@ -227,7 +253,7 @@ def on_refunded(order: Order, amount_fen: int, vat_fen: int, *, everything: bool
         request_id = int(rows[0][0])
         enqueue(ISSUE_JOB, {"request_id": request_id}, dedupe_key=f"fapiao:{request_id}")
         audit.record(
-            None, "fapiao.red_request", "order", order.id, fapiao_request_id=request_id, amount_fen=amount
+            None, "fapiao.red_request", "order", order_id, fapiao_request_id=request_id, amount_fen=amount
         )
 
 

@@ -334,3 +334,43 @@ def test_racing_adjustments_never_take_the_same_open_amount(books: Books, settin
     assert Invoice.get_by_id(invoice.id).open_fen == 650
     assert Customer.get_by_id(books.distributor.id).balance_fen == 650
     assert breaks() == []
+
+
+def test_a_discounted_order_refunded_in_full_is_refunded(books: Books) -> None:
+    from backend.inventory.models import StockLevel
+    from backend.kernel.models import Order
+    from backend.ledger import chart
+    from backend.ledger.services import account_balance
+    from store import on_account
+
+    invoice = _invoice(books, 3)  # 3390 fen, 390 VAT
+    adjustments.adjust(invoice.id, "discount", 500, "包装破损 折让", actor_id=books.owner_user.id)  # 58 VAT
+    on_account.collect(books.distributor.id, 2890, "cash", "pay-rest", invoice_ids=[invoice.id])
+    refunded = sales.refund_order(invoice.order_id, reference="refund-all", method="cash")
+    assert (refunded.status, refunded.refunded_fen, refunded.refunded_vat_fen) == ("refunded", 2890, 332)
+    assert journal_entries("order.refunded")[-1] == [
+        (chart.REVENUE, 2558, 0),
+        (chart.OUTPUT_VAT, 332, 0),
+        (chart.MONEY_ACCOUNT["cash"], 0, 2890),
+    ]
+    # Revenue and output VAT of the order are back to nothing; its goods are no longer held for it.
+    assert (account_balance(chart.REVENUE), account_balance(chart.OUTPUT_VAT)) == (0, 0)
+    level = StockLevel.get((StockLevel.sku == books.sku.id) & (StockLevel.warehouse == books.warehouse.id))
+    assert (level.on_hand, level.reserved) == (100, 0)
+    assert Order.get_by_id(invoice.order_id).closed_at is not None
+    assert breaks() == []
+
+
+def test_a_part_refund_of_a_discounted_order_takes_vat_of_the_adjusted_total(books: Books) -> None:
+    from store import on_account
+
+    invoice = _invoice(books, 3)  # 3390 fen, 390 VAT
+    adjustments.adjust(
+        invoice.id, "discount", 500, "折让", actor_id=books.owner_user.id
+    )  # 2890 left, 332 VAT
+    on_account.collect(books.distributor.id, 2890, "cash", "pay-rest", invoice_ids=[invoice.id])
+    part = sales.refund_order(invoice.order_id, 1000, reference="refund-part", method="cash")
+    assert (part.status, part.refunded_vat_fen) == ("partially_refunded", 115)  # 1000 x 332 / 2890
+    rest = sales.refund_order(invoice.order_id, 1890, reference="refund-rest", method="cash")
+    assert (rest.status, rest.refunded_vat_fen) == ("refunded", 332)
+    assert breaks() == []

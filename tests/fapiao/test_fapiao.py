@@ -227,3 +227,35 @@ def test_blue_fapiao_is_for_the_adjusted_amount(client: Any, shop: Any, make_use
     )  # a finance cost: not on the fapiao
     asked = post(client, "/api/fapiao-requests", east, {"invoice_id": invoice.id, "title": COMPANY})
     assert (asked.status_code, asked.json["amount_fen"], asked.json["vat_fen"]) == (201, 5150, 592)
+
+
+def test_a_discount_after_the_blue_fapiao_files_a_red_one(
+    client: Any, shop: Any, make_user: Any, drain_jobs: Any
+) -> None:
+    from backend.receivables import adjustments
+    from backend.receivables.models import Invoice
+
+    customer, east = shop["people"]["east"]
+    order = sales.sell_on_account(customer.id, [(shop["sku"].id, 5)], channel="distributor")  # 5650, 650 VAT
+    invoice = Invoice.get(Invoice.order == order.id)
+    assert (
+        post(client, "/api/fapiao-requests", east, {"order_id": order.id, "title": COMPANY}).status_code
+        == 201
+    )
+    drain_jobs()
+    owner = make_user("owner")
+    discount = adjustments.adjust(invoice.id, "discount", 500, "折让", actor_id=owner.id)  # 58 of it VAT
+    adjustments.adjust(invoice.id, "rounding", 50, "抹零", actor_id=owner.id)  # revenue unchanged: no red
+    drain_jobs()
+    rows = list(FapiaoRequest.select().order_by(FapiaoRequest.id))
+    assert [(r.kind, r.status, r.amount_fen, r.vat_fen, r.blue_id, r.refund_reference) for r in rows] == [
+        ("blue", "issued", 5650, 650, None, None),
+        ("red", "issued", 500, 58, rows[0].id, f"adjustment:{discount.adjustment.id}"),  # type: ignore[union-attr]
+    ]
+    # A refund of the rest later reverses only what the blue fapiao still has.
+    on_account.collect(customer.id, 5100, "cash", "pay-rest", invoice_ids=[invoice.id])
+    refunded = post(client, f"/api/orders/{order.id}/refunds", shop["staff"], {"method": "cash"})
+    assert (refunded.status_code, refunded.json["status"]) == (200, "refunded")
+    drain_jobs()
+    reds = [(r.amount_fen, r.vat_fen) for r in FapiaoRequest.select().where(FapiaoRequest.kind == "red")]
+    assert reds == [(500, 58), (5150, 592)]
