@@ -187,6 +187,42 @@ def apply_advance(data: dict[str, Any], customer_id: int) -> Any:
     }
 
 
+class PayBackIn(ma.Schema):
+    amount_fen = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1))
+    method = ma.fields.String(required=True, validate=ma.validate.OneOf(receivables.PAY_BACK_METHODS))
+    reference = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=48),
+        metadata={"description": "the transfer's or receipt's number: the same one again pays back once"},
+    )
+
+
+class PayBackOut(ma.Schema):
+    customer_id = ma.fields.Integer()
+    payment_id = ma.fields.Integer()
+    paid_back_fen = ma.fields.Integer()
+    advance_fen = ma.fields.Integer(metadata={"description": "the credit left"})
+
+
+@blp.route("/customers/<int:customer_id>/advance/pay-backs", methods=["POST"])
+@access("owner")
+@idempotent
+@blp.arguments(PayBackIn)
+@blp.response(201, PayBackOut)
+def pay_back_advance(data: dict[str, Any], customer_id: int) -> Any:
+    """退预收款 Give a customer back, in cash or by bank transfer, credit they paid ahead and have not
+    applied (Dr 2203 / Cr 1001 or 1002); never more than their credit. The owner only: money leaves."""
+    payment = receivables.refund_advance(
+        customer_id, data["amount_fen"], data["method"], data["reference"], actor_id=current_user().id
+    )
+    return {
+        "customer_id": customer_id,
+        "payment_id": payment.id,
+        "paid_back_fen": payment.amount_fen,
+        "advance_fen": advances.balance_of(customer_id),
+    }
+
+
 class BatchLineIn(ma.Schema):
     customer_id = ma.fields.Integer(required=True, strict=True)
     amount_fen = ma.fields.Integer(required=True, strict=True)

@@ -3,6 +3,8 @@ applied to invoices, never lost and never refused.
 
     received  money beyond what it was allocated to        Dr money / Cr 2203 (customer)
     applied   credit applied to an invoice                 Dr 2203 (customer) / Cr 1122 (customer)
+    paid back credit returned in money (退预收款; a         Dr 2203 (customer) / Cr money
+              "received" movement of minus the amount)
 
 Each movement is an `AdvanceMovement` row; `AdvanceAccount.balance_fen` is their sum, moved in SQL
 in the same transaction (applying takes `balance_fen - n WHERE balance_fen >= n`, so two applications
@@ -39,7 +41,13 @@ from backend.receivables.models import AdvanceAccount, AdvanceMovement, ArEntry,
 # The vouchers whose 2203 lines are customers' advances (each line names its customer).
 # aftersale.credited: an after-sales claim on an order whose invoice was already paid (store/aftersales.py)
 # credits 2203 under the customer; rebate.accrued: a distributor's rebate (store/distribution/rebates.py).
-ADVANCE_EVENTS = ("advance.received", "advance.applied", "aftersale.credited", "rebate.accrued")
+ADVANCE_EVENTS = (
+    "advance.received",
+    "advance.applied",
+    "advance.paid_back",
+    "aftersale.credited",
+    "rebate.accrued",
+)
 
 
 def balance_of(customer_id: int) -> int:
@@ -94,6 +102,33 @@ def receive(payment: Payment, amount_fen: int, *, actor_id: int | None = None) -
                 Cr(chart.PREPAYMENTS, amount_fen, payment.customer_id),
             ],
             memo=f"预收 {payment.reference}",
+            source_type="payment",
+            source_id=payment.id,
+        )
+
+
+def pay_back(payment: Payment, *, actor_id: int | None = None) -> None:
+    """`payment` (money out to the customer) returns that much of their credit: never more than there
+    is. Joins the caller's transaction, which holds the customer's lock (receivables.refund_advance)."""
+    with transaction():
+        if not _move(payment.customer_id, -payment.amount_fen):
+            raise AdvanceInsufficient(
+                details={"advance_fen": balance_of(payment.customer_id), "amount_fen": payment.amount_fen}
+            )
+        AdvanceMovement.insert(
+            customer=payment.customer_id,
+            kind="received",
+            amount_fen=-payment.amount_fen,
+            payment=payment.id,
+            actor_id=actor_id,
+        ).execute()
+        post_entry(
+            "advance.paid_back",
+            [
+                Dr(chart.PREPAYMENTS, payment.amount_fen, payment.customer_id),
+                Cr(chart.MONEY_ACCOUNT[payment.method], payment.amount_fen),
+            ],
+            memo=f"退预收款 {payment.reference}",
             source_type="payment",
             source_id=payment.id,
         )

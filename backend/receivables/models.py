@@ -140,7 +140,7 @@ class AdjustmentThreshold(BaseModel):
 
 
 # What moves a customer's unapplied credit (预收账款 2203): money received beyond what it was allocated
-# to (received), credit applied to invoices (applied).
+# to (received; negative when credit is paid back in money), credit applied to invoices (applied).
 ADVANCE_KINDS = ("received", "applied")
 
 

@@ -19,6 +19,7 @@ from backend.ledger.services import Cr, Dr, post_entry
 from backend.receivables import advances
 from backend.receivables.credit import check as credit_check
 from backend.receivables.credit.profiles import due_date
+from backend.receivables.customer_lock import lock_customer
 from backend.receivables.errors import (
     AllocationExceedsPayment,
     InvalidAmount,
@@ -228,6 +229,39 @@ def refund_settled(invoice: Invoice, amount_fen: int, payment_out_id: int) -> No
                 },
             ]
         ).execute()
+
+
+# Credit is paid back in cash or by bank transfer; money that came by WeChat goes back as a WeChat
+# refund of its own payment, which is not this.
+PAY_BACK_METHODS = ("cash", "bank_transfer")
+
+
+def refund_advance(
+    customer_id: int, amount_fen: int, method: str, reference: str, *, actor_id: int | None = None
+) -> Payment:
+    """退预收款: give a customer back, in money, credit they paid ahead and have not applied (Dr 2203 /
+    Cr money). Never more than their credit; idempotent per `reference` (the same call again returns
+    the same payment; the reference with other figures is refused)."""
+    check_amount(amount_fen)
+    if method not in PAY_BACK_METHODS:
+        raise InvalidPaymentMethod(details={"method": method, "allowed": list(PAY_BACK_METHODS)})
+    with transaction():
+        lock_customer(customer_id)  # before the credit, as the credit check does
+        payment, created = record_money(
+            customer_id, amount_fen, method, reference, direction="out", order_id=None
+        )
+        if created:
+            advances.pay_back(payment, actor_id=actor_id)
+            audit.record(
+                actor_id,
+                "receivable.pay_back_advance",
+                "customer",
+                customer_id,
+                amount_fen=amount_fen,
+                method=method,
+                reference=reference,
+            )
+        return payment
 
 
 @dataclass(frozen=True)

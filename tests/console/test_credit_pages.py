@@ -77,3 +77,26 @@ def test_the_owner_sets_the_warning_rules(page: Any, make_user: Any, console_log
     page.get_by_role("button", name="保存规则 Save rules").click()
     expect(page.locator(".van-toast")).to_contain_text("已保存 Saved")
     assert warning_rules.thresholds() == warning_rules.Thresholds(days_overdue=45, overdue_fen=500_000)
+
+
+def test_the_owner_pays_credit_back_from_the_customer_page(
+    page: Any, make_user: Any, console_login: Any
+) -> None:
+    from backend.receivables import advances
+    from backend.receivables.models import Payment
+    from store import on_account
+
+    customer = catalog.create_customer(
+        "distributor", "城北酒行", credit_limit_fen=80_000, payment_terms_days=30
+    )
+    on_account.collect(customer.id, 5000, "bank_transfer", "prepay-north", invoice_ids=[])
+    console_login(make_user("owner"), next_path=f"/m/staff/credit?customer={customer.id}")
+    expect(page.locator(".yc-advance")).to_have_text("¥50.00")
+    page.locator(".yc-payback-amount input").fill("20.00")
+    page.locator(".yc-payback-reference input").fill("BK-7788")
+    page.locator(".yc-payback").click()
+    expect(page.locator(".van-toast")).to_contain_text("已退 Paid back ¥20.00")
+    expect(page.locator(".yc-advance")).to_have_text("¥30.00")
+    assert advances.balance_of(customer.id) == 3000
+    out = Payment.get(Payment.reference == "BK-7788")
+    assert (out.direction, out.method, out.amount_fen) == ("out", "bank_transfer", 2000)

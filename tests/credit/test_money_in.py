@@ -311,3 +311,42 @@ def test_a_refund_of_an_on_account_order_nets_against_its_open_invoice(
     )
     assert (final.status_code, final.json["status"]) == (200, "refunded")
     assert breaks() == []
+
+
+def test_credit_paid_back_in_money_by_the_owner_only_and_never_beyond_it(
+    client: Any, books: Books, unchanged: Any
+) -> None:
+    d = books.distributor.id
+    paid = post(
+        client,
+        "/api/collections",
+        books.staff,
+        {"customer_id": d, "amount_fen": 3000, "method": "bank_transfer"},
+    )
+    assert paid.json["advance_fen"] == 3000
+    url = f"/api/customers/{d}/advance/pay-backs"
+    body = {"amount_fen": 1200, "method": "bank_transfer", "reference": "退款-0001"}
+    bad = [
+        (books.staff, body, 403, "forbidden"),
+        (books.owner, {**body, "amount_fen": 3001}, 409, "advance_insufficient"),
+        (books.owner, {**body, "amount_fen": 0}, 422, "validation_failed"),
+        (books.owner, {**body, "method": "wechat"}, 422, "validation_failed"),
+        (books.owner, {**body, "reference": ""}, 422, "validation_failed"),
+    ]
+    for headers, wrong, status, code in bad:
+        with unchanged():
+            refused = post(client, url, headers, wrong)
+        assert (refused.status_code, refused.json["error"]["code"]) == (status, code), wrong
+    assert post(client, "/api/customers/999999/advance/pay-backs", books.owner, body).status_code == 404
+
+    done = post(client, url, books.owner, body, key="pay-back-1")
+    assert done.status_code == 201, done.json
+    assert (done.json["paid_back_fen"], done.json["advance_fen"]) == (1200, 1800)
+    assert post(client, url, books.owner, body, key="pay-back-1").json == done.json  # a double tap
+    again = post(client, url, books.owner, body)  # the same reference under another key: once only
+    assert (again.status_code, _advance(d)) == (201, 1800)
+    with unchanged():
+        reused = post(client, url, books.owner, {**body, "amount_fen": 100})
+    assert (reused.status_code, reused.json["error"]["code"]) == (409, "payment_reference_reused")
+    assert _entries("advance.paid_back") == [[("2203", 1200, 0), ("1002", 0, 1200)]]
+    assert breaks() == []
