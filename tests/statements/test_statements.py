@@ -48,6 +48,20 @@ def trade_november(client: Any, shop: Shop) -> dict[str, int]:
     return orders
 
 
+def november_statement(client: Any, shop: Shop) -> dict[str, Any]:
+    """Staff make the distributor's November statement on 2 December (a draft, not yet sent)."""
+    clock.travel_to(noon(dt.date(2026, 12, 2)))
+    shop.relogin()
+    made = post(
+        client,
+        f"/api/customers/{shop.dist.customer.id}/statements",
+        shop.staff,
+        {"period_start": "2026-11-01", "period_end": "2026-11-30"},
+    )
+    assert made.status_code == 201, made.json
+    return made.json
+
+
 def shape(statement: dict[str, Any]) -> list[tuple[Any, ...]]:
     return [
         (line["on_date"], line["kind"], line["amount_fen"], line["balance_fen"])
@@ -361,14 +375,7 @@ def test_bad_periods_and_unknown_objects(client: Any, shop: Shop, unchanged: Any
 
 def test_a_rejected_dispute_gives_the_same_figures_again(client: Any, shop: Shop, unchanged: Any) -> None:
     trade_november(client, shop)
-    clock.travel_to(noon(dt.date(2026, 12, 2)))
-    shop.relogin()
-    made = post(
-        client,
-        f"/api/customers/{shop.dist.customer.id}/statements",
-        shop.staff,
-        {"period_start": "2026-11-01", "period_end": "2026-11-30"},
-    ).json
+    made = november_statement(client, shop)
     assert post(client, f"/api/statements/{made['id']}/send", shop.staff).status_code == 200
     with unchanged():
         twice = post(client, f"/api/statements/{made['id']}/send", shop.staff)
@@ -438,14 +445,7 @@ def test_an_adjustment_above_the_threshold_waits_for_the_owner(
     from backend.receivables.statement_models import Statement
 
     trade_november(client, shop)
-    clock.travel_to(noon(dt.date(2026, 12, 2)))
-    shop.relogin()
-    made = post(
-        client,
-        f"/api/customers/{shop.dist.customer.id}/statements",
-        shop.staff,
-        {"period_start": "2026-11-01", "period_end": "2026-11-30"},
-    ).json
+    made = november_statement(client, shop)
     post(client, f"/api/statements/{made['id']}/send", shop.staff)
     (dispute,) = post(
         client,
@@ -511,14 +511,7 @@ def test_pdf_and_excel_carry_the_same_totals_to_the_fen(client: Any, shop: Shop,
     from openpyxl import load_workbook
 
     trade_november(client, shop)
-    clock.travel_to(noon(dt.date(2026, 12, 2)))
-    shop.relogin()
-    made = post(
-        client,
-        f"/api/customers/{shop.dist.customer.id}/statements",
-        shop.staff,
-        {"period_start": "2026-11-01", "period_end": "2026-11-30"},
-    ).json
+    made = november_statement(client, shop)
     post(client, f"/api/statements/{made['id']}/send", shop.staff)
     confirmed = post(client, f"/api/my/statements/{made['id']}/confirm", shop.dist.headers).json
     token = made["link_url"].rsplit("/", 1)[1]
