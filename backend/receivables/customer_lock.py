@@ -1,9 +1,9 @@
-"""The one way to lock a customer against other changes to what they owe, until commit.
+"""The one way to lock a customer against other changes to their credit, until commit.
 
-Everything that moves a customer's balance, credit paid ahead or credit terms takes this lock first
-(then, if it needs them, the customer's credit and invoices), so two such changes never wait on each
-other in opposite orders. FOR NO KEY UPDATE: an order or invoice that only refers to the customer
-takes a key-share lock on the row, which this does not block and is not blocked by."""
+The credit check, allowances, credit-profile changes, applying credit and paying it back take this
+lock before they read or move the customer's credit paid ahead, so those never wait on each other in
+opposite orders. FOR NO KEY UPDATE: an order or invoice that only refers to the customer takes a
+key-share lock on the row, which this does not block and is not blocked by."""
 
 from __future__ import annotations
 
