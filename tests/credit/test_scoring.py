@@ -109,3 +109,13 @@ def test_a_proposal_the_owner_accepts(books: Books) -> None:
     approvals.approve(request.id, books.owner_user.id)
     assert Customer.get_by_id(customer.id).credit_limit_fen == 20_000
     assert breaks() == []
+
+
+def test_proposals_from_exposure_net_of_credit_paid_ahead() -> None:
+    made = dt.date(2025, 1, 1)
+    # Grade E with more paid ahead than owed: hold at nothing more, never at a negative limit.
+    assert scoring.propose("E", scoring.History(100_000, -20_000, made)) == ("hold", 0)
+    assert scoring.propose("E", scoring.History(100_000, 45_000, made)) == ("hold", 40_000)
+    # Credit paid ahead lowers utilisation: no points lost for it.
+    _, factors = scoring.score_history(scoring.History(100_000, -20_000, made), dt.date(2026, 1, 1))
+    assert factors["utilisation"] == {"value": -0.2, "points": 0}

@@ -90,7 +90,8 @@ def propose(grade: str, h: History) -> tuple[str, int] | None:
     if grade == "D":
         return "lower", _round_limit(h.limit_fen * 0.7)
     if grade == "E":
-        held = min(h.limit_fen, (h.exposure_fen // LIMIT_STEP_FEN) * LIMIT_STEP_FEN)
+        # Hold at what is already used (credit paid ahead can make exposure negative: then nothing more).
+        held = min(h.limit_fen, max(0, h.exposure_fen // LIMIT_STEP_FEN) * LIMIT_STEP_FEN)
         return "hold", held
     return None
 
