@@ -20,7 +20,7 @@ from miniprogram_api.security import STAFF, access, current_user
 from miniprogram_api.timestamps import Timestamp
 from payments import shifts
 from payments.shift_models import ShiftHandover
-from store import counter
+from store import counter, notify
 from store.errors import OrderNotFound
 
 blp = Blueprint("counter", __name__, url_prefix="/api/counter", description="柜台开单 Counter billing")
@@ -64,6 +64,7 @@ class StandingOut(ma.Schema):
     balance_fen = ma.fields.Integer()
     credit_limit_fen = ma.fields.Integer()
     headroom_fen = ma.fields.Integer(allow_none=True, metadata={"description": "null: no credit limit"})
+    wechat = ma.fields.Boolean(metadata={"description": "has a WeChat login: the receipt can be sent there"})
     overdue_fen = ma.fields.Integer()
     oldest_due_on = ma.fields.Date(allow_none=True)
     overdue_days = ma.fields.Integer()
@@ -155,6 +156,24 @@ def print_order(data: dict[str, Any], order_id: int) -> Any:
     """打印小票/送货单 Print the order's receipt or delivery note on the counter's printer (sent after
     commit, at most once: a print whose outcome is unknown is flagged, never repeated)."""
     return printing.print_order(_order(order_id), data["kind"], actor_id=current_user().id)
+
+
+class WechatReceiptOut(ma.Schema):
+    order_id = ma.fields.Integer()
+    status = ma.fields.String(
+        metadata={"description": "queued | sent | refused (no grant left, or WeChat's daily quota spent)"}
+    )
+
+
+@blp.route("/orders/<int:order_id>/wechat-receipt", methods=["POST"])
+@access(*STAFF)
+@idempotent
+@blp.response(202, WechatReceiptOut)
+def wechat_receipt(order_id: int) -> Any:
+    """微信电子小票 Send the order's receipt to its customer's WeChat as a subscribe message, after commit
+    and once per order (asked again, it answers how the first went). 409 customer_without_wechat when
+    the customer has no WeChat login: print the receipt or share it instead."""
+    return {"order_id": order_id, "status": notify.request_receipt(order_id)}
 
 
 @blp.route("/orders/<int:order_id>/document", methods=["GET"])

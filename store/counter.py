@@ -11,8 +11,10 @@ from dataclasses import dataclass
 import peewee as pw
 
 from backend import clock
+from backend.auth.models import WechatIdentity
 from backend.inventory.models import StockLevel
 from backend.kernel.models import Customer, Product, Sku
+from backend.ledger.services import tuples
 from backend.receivables import advances
 from backend.receivables.models import Invoice
 from store import catalog, pricing
@@ -38,6 +40,7 @@ class CustomerStanding:
     overdue_fen: int
     oldest_due_on: dt.date | None  # the earliest due date still open
     overdue_days: int
+    wechat: bool = False  # has a WeChat login: the receipt can go to their WeChat
 
 
 def find_skus(
@@ -79,6 +82,17 @@ def standings(customers: list[Customer]) -> list[CustomerStanding]:
         )
         overdue = {cid: (int(total or 0), due) for cid, total, due in rows.tuples()}  # type: ignore[attr-defined]
     credit = advances.balances_of(ids)  # paid ahead: the next sale on account takes it first
+    users = [c.user_id for c in customers if c.user_id is not None]
+    on_wechat = (
+        {
+            int(u)
+            for (u,) in tuples(
+                WechatIdentity.select(WechatIdentity.user).where(WechatIdentity.user.in_(users))
+            )
+        }
+        if users
+        else set()
+    )
     answer = []
     for c in customers:
         fen, oldest = overdue.get(c.id, (0, None))
@@ -97,6 +111,7 @@ def standings(customers: list[Customer]) -> list[CustomerStanding]:
                 overdue_fen=fen,
                 oldest_due_on=oldest,
                 overdue_days=(today - oldest).days if oldest is not None else 0,
+                wechat=c.user_id in on_wechat,
             )
         )
     return answer

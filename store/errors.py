@@ -106,3 +106,10 @@ class AmountTooLarge(DomainError):
     status = 422
     message_zh = "订单金额超出上限"
     message_en = "The order total is over the limit"
+
+
+class CustomerWithoutWechat(DomainError):
+    code = "customer_without_wechat"
+    status = 409
+    message_zh = "该客户没有绑定微信，请打印或转发小票"
+    message_en = "This customer has no WeChat login: print or share the receipt instead"

@@ -42,14 +42,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import peewee as pw
-from wechatpy.exceptions import WeChatClientException
 
-from backend import audit, clock, runtime
-from backend.auth.models import User, WechatIdentity
+from backend import audit, clock, runtime, subscribe_messages
+from backend.auth.models import User
 from backend.checks import invariant
 from backend.db import db, is_postgres, locked, transaction
 from backend.jobs.outbox import enqueue
-from backend.jobs.registry import AT_MOST_ONCE, NotDelivered, job
+from backend.jobs.registry import AT_MOST_ONCE, job
 from backend.kernel.models import Customer
 from backend.ledger.services import tuples
 from backend.money import format_yuan
@@ -743,35 +742,11 @@ def remind(now: dt.datetime | None = None) -> int:
     return done
 
 
-def template_id() -> str:
-    try:
-        extra = runtime.settings().extra
-    except RuntimeError:
-        extra = {}
-    return str(extra.get("template_statement", "TPL_STATEMENT"))
-
-
-def _openid(customer: Customer) -> str | None:
-    if customer.user_id is None:
-        return None
-    identity = (
-        WechatIdentity.select()
-        .where(WechatIdentity.user == customer.user_id)
-        .order_by(WechatIdentity.id)
-        .first()
-    )
-    return identity.openid if identity else None
-
-
 def _finish(notice_id: int, status: str, **values: Any) -> None:
     with transaction():
         StatementNotice.update(status=status, **values).where(
             (StatementNotice.id == notice_id) & (StatementNotice.status == "queued")
         ).execute()
-
-
-NOT_SUBSCRIBED, QUOTA = 43101, 45009
-REFUSED = {NOT_SUBSCRIBED: "not_subscribed", QUOTA: "quota"}
 
 
 @job("receivables.statement_notice", delivery=AT_MOST_ONCE)
@@ -787,7 +762,7 @@ def send_notice(payload: dict[str, Any]) -> None:
     ):
         _finish(notice.id, "stopped")
         return
-    openid = _openid(Customer.get_by_id(statement.customer_id))
+    openid = subscribe_messages.openid_of_user(Customer.get_by_id(statement.customer_id).user_id)
     if openid is None:
         _finish(notice.id, "no_wechat")
         return
@@ -798,16 +773,16 @@ def send_notice(payload: dict[str, Any]) -> None:
         "amount3": {"value": f"{format_yuan(statement.closing_fen)}元"},
         "thing4": {"value": "请核对并确认"},
     }
-    try:
-        answer = runtime.miniprogram_client().wxa.send_subscribe_message(
-            openid, template_id(), data, page=f"pages/statement/detail?id={statement.id}"
-        )
-    except WeChatClientException as exc:
-        if exc.errcode in REFUSED:
-            _finish(notice.id, REFUSED[exc.errcode], errcode=exc.errcode)
-            return
-        raise NotDelivered(f"WeChat refused the statement message: {exc.errcode} {exc.errmsg}") from exc
-    _finish(notice.id, "sent", msgid=answer.get("msgid"), sent_at=clock.now())
+    answer = subscribe_messages.send(
+        openid,
+        subscribe_messages.template_id("template_statement", "TPL_STATEMENT"),
+        data,
+        page=f"pages/statement/detail?id={statement.id}",
+    )
+    if answer.status != "sent":
+        _finish(notice.id, answer.status, errcode=answer.errcode)
+        return
+    _finish(notice.id, "sent", msgid=answer.msgid, sent_at=clock.now())
 
 
 # ---------------------------------------------------------------- the customer's answer

@@ -110,3 +110,34 @@ def test_a_double_tap_on_take_payment_takes_the_money_once(
     assert len(keys) == 2 and keys[0] == keys[1] and len(keys[0]) >= 32
     assert Order.select().count() == 1
     assert [(p.method, p.amount_fen) for p in PaymentRecord.select()] == [("cash", 1130)]
+
+
+def test_the_receipt_goes_to_the_customers_wechat(
+    page: Any, counter: Any, console_login: Any, wechat_sandbox: Any, make_user: Any
+) -> None:
+    import uuid
+
+    from backend.auth.models import WechatIdentity
+    from backend.kernel.models import Customer
+
+    dealer_user = make_user("distributor")
+    Customer.update(user=dealer_user.id).where(Customer.id == counter["dealer"].id).execute()
+    openid = f"o-bill-{uuid.uuid4().hex[:8]}"
+    WechatIdentity.create(openid=openid, user=dealer_user)
+    wechat_sandbox.subscribe(openid, "TPL_RECEIPT")
+    console_login(counter["staff"])
+    _bill_one_tea(page, "城南")
+    page.get_by_role("button", name="收款 Take payment").click()
+    page.get_by_text("现金 Cash", exact=True).click()
+    page.locator(".yc-tendered input").fill("10")
+    page.locator(".yc-confirm-cash").click()
+    expect(page.locator(".yc-done")).to_contain_text("现金 Cash ¥9.00")
+    page.locator(".yc-wechat-receipt").click()
+    expect(page.locator(".yc-wechat-status")).to_contain_text("已发送到客户微信")
+    # The message goes out after commit, from the server's own job runner: wait for it (up to 10 s).
+    for _ in range(100):
+        sent = [m for m in wechat_sandbox.state.sent_messages if m.touser == openid]
+        if sent:
+            break
+        page.wait_for_timeout(100)
+    assert [(m.template_id, m.data["amount2"]["value"]) for m in sent] == [("TPL_RECEIPT", "9.00元")]

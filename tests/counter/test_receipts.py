@@ -182,3 +182,57 @@ def test_an_unreachable_printer_is_tried_again_later(
     assert (message.status, message.attempts) == ("pending", 1)
     assert "unreachable" in message.last_error
     assert PrintJob.get_by_id(made.json["id"]).printed_at is None
+
+
+def test_a_receipt_sent_to_the_customers_wechat_once(
+    client: Any, shop: Any, make_user: Any, wechat_sandbox: Any, drain_jobs: Any
+) -> None:
+    import uuid
+
+    from backend.auth.models import WechatIdentity
+    from backend.jobs.models import OutboxMessage
+    from store import catalog
+    from store import services as sales
+
+    member_user = make_user("customer")
+    openid = f"o-receipt-{uuid.uuid4().hex[:8]}"
+    WechatIdentity.create(openid=openid, user=member_user)
+    member = catalog.create_customer("member", "会员 李女士", user_id=member_user.id)
+    found = client.get("/api/counter/customers", query_string={"q": "李女士"}, headers=shop.staff).json
+    assert [(c["id"], c["wechat"]) for c in found["items"]] == [(member.id, True)]
+    clock.travel_to(SALE_TIME)
+    waiting = sales.place_order(member.id, [(shop.tea.id, 1)], channel="counter")
+    walk_in = _cash_sale(client, shop, "sale-walk-in")
+    # Not paid yet, or a customer without WeChat: refused, nothing queued.
+    before = OutboxMessage.select().count()
+    for order_id, code in ((waiting.id, "invalid_transition"), (walk_in["id"], "customer_without_wechat")):
+        refused = client.post(
+            f"/api/counter/orders/{order_id}/wechat-receipt", headers={**shop.staff, "Idempotency-Key": code}
+        )
+        assert (refused.status_code, refused.json["error"]["code"]) == (409, code)
+    assert OutboxMessage.select().count() == before
+
+    sold = client.post(
+        "/api/counter-sales",
+        json={"customer_id": member.id, "items": [{"sku_id": shop.tea.id, "quantity": 2}]},
+        headers={**shop.staff, "Idempotency-Key": "sale-member"},
+    ).json
+    assert sold["status"] == "shipped", sold  # paid and handed over at the counter
+    url = f"/api/counter/orders/{sold['id']}/wechat-receipt"
+    wechat_sandbox.subscribe(openid, "TPL_RECEIPT")
+    first = client.post(url, headers={**shop.staff, "Idempotency-Key": "wx-receipt-1"})
+    assert (first.status_code, first.json) == (202, {"order_id": sold["id"], "status": "queued"})
+    drain_jobs()
+    sent = [m for m in wechat_sandbox.state.sent_messages if m.touser == openid]
+    assert [(m.template_id, m.page) for m in sent] == [("TPL_RECEIPT", f"pages/order/detail?id={sold['id']}")]
+    assert sent[0].data == {
+        "character_string1": {"value": str(sold["id"])},
+        "amount2": {"value": "22.60元"},
+        "time3": {"value": "2026-12-01 09:30"},
+        "thing4": {"value": "1种商品 2件"},
+    }
+    # Asked again (another tap, another key): how the first went, and nothing sent twice.
+    again = client.post(url, headers={**shop.staff, "Idempotency-Key": "wx-receipt-2"})
+    assert (again.status_code, again.json["status"]) == (202, "sent")
+    drain_jobs()
+    assert len([m for m in wechat_sandbox.state.sent_messages if m.touser == openid]) == 1

@@ -9,14 +9,13 @@ import json
 from typing import Any
 
 import peewee as pw
-from wechatpy.exceptions import WeChatClientException
 
-from backend import clock, runtime
+from backend import clock, subscribe_messages
 from backend.approvals import services as approvals
-from backend.auth.models import User, WechatIdentity
+from backend.auth.models import User
 from backend.db import transaction
 from backend.jobs.outbox import enqueue
-from backend.jobs.registry import AT_MOST_ONCE, NotDelivered, job
+from backend.jobs.registry import AT_MOST_ONCE, job
 from backend.ledger.services import tuples
 from backend.money import format_yuan
 from backend.receivables.credit.models import CreditDigest, CreditWarning, DunningStep, PromiseToPay
@@ -78,19 +77,11 @@ def write(today: dt.date | None = None) -> CreditDigest:
         return row
 
 
-def template_id() -> str:
-    try:
-        extra = runtime.settings().extra
-    except RuntimeError:
-        extra = {}
-    return str(extra.get("template_credit_digest", "TPL_CREDIT_DIGEST"))
-
-
 @job("receivables.credit_digest_send", delivery=AT_MOST_ONCE)
 def send(payload: dict[str, Any]) -> None:
     """Push the digest's headline; an owner without WeChat, or without a grant, reads it in the console."""
-    identity = WechatIdentity.select().where(WechatIdentity.user == int(payload["user_id"])).first()
-    if identity is None:
+    openid = subscribe_messages.openid_of_user(int(payload["user_id"]))
+    if openid is None:
         return
     body = json.loads(CreditDigest.get_by_id(int(payload["digest_id"])).body)
     data = {
@@ -98,11 +89,10 @@ def send(payload: dict[str, Any]) -> None:
         "amount2": {"value": f"{format_yuan(body['overdue_fen'])}元"},
         "thing3": {"value": f"逾期{body['overdue_customers']}户 待审批{body['approvals_waiting']}"[:20]},
     }
-    try:
-        runtime.miniprogram_client().wxa.send_subscribe_message(
-            identity.openid, template_id(), data, page="pages/owner/credit"
-        )
-    except WeChatClientException as exc:
-        if exc.errcode in (43101, 45009):
-            return  # no grant left or no quota: the digest waits in the console
-        raise NotDelivered(f"WeChat refused the digest: {exc.errcode} {exc.errmsg}") from exc
+    # No grant left or no quota: the digest waits in the console all the same.
+    subscribe_messages.send(
+        openid,
+        subscribe_messages.template_id("template_credit_digest", "TPL_CREDIT_DIGEST"),
+        data,
+        page="pages/owner/credit",
+    )

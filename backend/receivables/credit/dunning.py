@@ -24,13 +24,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import peewee as pw
-from wechatpy.exceptions import WeChatClientException
 
-from backend import audit, clock, runtime
-from backend.auth.models import WechatIdentity
+from backend import audit, clock, subscribe_messages
 from backend.db import transaction
 from backend.jobs.outbox import enqueue
-from backend.jobs.registry import AT_MOST_ONCE, NotDelivered, job
+from backend.jobs.registry import AT_MOST_ONCE, job
 from backend.kernel.models import Customer
 from backend.ledger.services import tuples
 from backend.money import format_yuan
@@ -42,8 +40,6 @@ log = logging.getLogger("yecai.credit")
 
 DEFAULT_STEPS = (-3, 0, 7, 15, 30)
 DEFAULT_ESCALATE_DAYS = 30
-NOT_SUBSCRIBED, QUOTA = 43101, 45009
-REFUSED = {NOT_SUBSCRIBED: "not_subscribed", QUOTA: "quota"}
 # A missed night is caught up on the next: invoices whose last step fell due this many days ago
 # are still looked at.
 CATCH_UP_DAYS = 14
@@ -230,26 +226,6 @@ def plan(today: dt.date | None = None) -> dict[str, int]:
     return counts
 
 
-def _openid(customer: Customer) -> str | None:
-    if customer.user_id is None:
-        return None
-    identity = (
-        WechatIdentity.select()
-        .where(WechatIdentity.user == customer.user_id)
-        .order_by(WechatIdentity.id)
-        .first()
-    )
-    return identity.openid if identity else None
-
-
-def template_id() -> str:
-    try:
-        extra = runtime.settings().extra
-    except RuntimeError:
-        extra = {}
-    return str(extra.get("template_dunning", "TPL_DUNNING"))
-
-
 def _finish(step_id: int, status: str, **values: Any) -> None:
     with transaction():
         DunningStep.update(status=status, **values).where(
@@ -267,7 +243,7 @@ def send_step(payload: dict[str, Any]) -> None:
         _finish(step.id, "stopped_paid")
         return
     customer = Customer.get_by_id(step.customer_id)
-    openid = _openid(customer)
+    openid = subscribe_messages.openid_of_user(customer.user_id)
     if openid is None:
         _finish(step.id, "no_wechat")
         return
@@ -279,13 +255,13 @@ def send_step(payload: dict[str, Any]) -> None:
         "date3": {"value": invoice.due_on.isoformat()},
         "thing4": {"value": when[:20]},
     }
-    try:
-        answer = runtime.miniprogram_client().wxa.send_subscribe_message(
-            openid, template_id(), data, page=f"pages/invoice/detail?id={invoice.id}"
-        )
-    except WeChatClientException as exc:
-        if exc.errcode in REFUSED:
-            _finish(step.id, REFUSED[exc.errcode], errcode=exc.errcode)
-            return
-        raise NotDelivered(f"WeChat refused the reminder: {exc.errcode} {exc.errmsg}") from exc
-    _finish(step.id, "sent", msgid=answer.get("msgid"), sent_at=clock.now())
+    answer = subscribe_messages.send(
+        openid,
+        subscribe_messages.template_id("template_dunning", "TPL_DUNNING"),
+        data,
+        page=f"pages/invoice/detail?id={invoice.id}",
+    )
+    if answer.status != "sent":
+        _finish(step.id, answer.status, errcode=answer.errcode)
+        return
+    _finish(step.id, "sent", msgid=answer.msgid, sent_at=clock.now())
