@@ -29,3 +29,38 @@ def unchanged_by(snapshot: Callable[[], object]) -> Callable[[], AbstractContext
         assert snapshot() == before
 
     return guard
+
+
+def at_once(clients: int, work: Callable[[int], str]) -> list[str]:
+    """`clients` threads start `work(n)` together (a barrier), each on its own database connection;
+    their answers, sorted. `work` turns the refusals the test expects into answers; anything else it
+    raises fails the test."""
+    import threading
+
+    from backend.db import db
+
+    db.close()
+    start = threading.Barrier(clients)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def client(n: int) -> None:
+        try:
+            start.wait()
+            outcome = work(n)
+            with lock:
+                outcomes.append(outcome)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            if not db.is_closed():
+                db.close()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    return sorted(outcomes)

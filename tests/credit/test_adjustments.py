@@ -6,14 +6,12 @@ settles once per invoice; racing adjustments never take the same open amount twi
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
 import pytest
 
 from backend.approvals.models import ApprovalRequest
 from backend.audit import AuditEntry
-from backend.db import db
 from backend.kernel.models import Customer
 from backend.receivables import adjustments
 from backend.receivables.errors import AdjustmentExceedsOpen, InvalidAdjustment
@@ -21,7 +19,7 @@ from backend.receivables.models import Adjustment, AdjustmentThreshold, ArEntry,
 from store import services as sales
 from store.errors import InvalidTransition
 from tests.credit.conftest import Books, breaks, post
-from tests.helpers import journal_entries
+from tests.helpers import at_once, journal_entries
 from tests.platform.test_openapi import assert_answer_documented
 
 
@@ -301,36 +299,15 @@ def test_dispute_source_settles_once_and_cancel_refused(books: Books) -> None:
 @pytest.mark.parametrize("run", [1, 2])
 def test_racing_adjustments_never_take_the_same_open_amount(books: Books, settings: Any, run: int) -> None:
     invoice = _invoice(books)  # 5650 open
-    db.close()
-    clients = 8
-    start = threading.Barrier(clients)
-    outcomes: list[str] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
 
-    def adjuster() -> None:
+    def adjuster(_: int) -> str:
         try:
-            start.wait()
-            try:
-                adjustments.adjust(invoice.id, "discount", 1000, "抢", actor_id=books.owner_user.id)
-                outcome = "applied"
-            except AdjustmentExceedsOpen:
-                outcome = "refused"
-            with lock:
-                outcomes.append(outcome)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            if not db.is_closed():
-                db.close()
+            adjustments.adjust(invoice.id, "discount", 1000, "抢", actor_id=books.owner_user.id)
+        except AdjustmentExceedsOpen:
+            return "refused"
+        return "applied"
 
-    threads = [threading.Thread(target=adjuster) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert errors == []
-    assert sorted(outcomes) == ["applied"] * 5 + ["refused"] * 3
+    assert at_once(8, adjuster) == ["applied"] * 5 + ["refused"] * 3
     assert Invoice.get_by_id(invoice.id).open_fen == 650
     assert Customer.get_by_id(books.distributor.id).balance_fen == 650
     assert breaks() == []

@@ -5,13 +5,11 @@ is applied once."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from backend.db import db
 from backend.errors import DomainError
 from backend.receivables import advances
 from backend.receivables.batches import BatchLine
@@ -19,6 +17,7 @@ from backend.receivables.models import CollectionBatch, Invoice, Payment
 from store import on_account
 from store import services as sales
 from tests.credit.conftest import Books, breaks
+from tests.helpers import at_once
 
 pytestmark = pytest.mark.pg
 
@@ -31,31 +30,7 @@ def settings(settings: Any) -> Any:
 
 
 def _race(work: Callable[[int], str]) -> list[str]:
-    db.close()
-    start = threading.Barrier(CLIENTS)
-    outcomes: list[str] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def client(n: int) -> None:
-        try:
-            start.wait()
-            outcome = work(n)
-            with lock:
-                outcomes.append(outcome)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            if not db.is_closed():
-                db.close()
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert errors == []
-    return sorted(outcomes)
+    return at_once(CLIENTS, work)
 
 
 @pytest.mark.parametrize("run", [1, 2])

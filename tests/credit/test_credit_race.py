@@ -4,12 +4,10 @@ fen paid ahead (credit each new invoice takes first), exactly thirteen do."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
 
-from backend.db import db
 from backend.kernel.models import Customer
 from backend.receivables import advances
 from backend.receivables.errors import CreditLimitExceeded
@@ -17,6 +15,7 @@ from backend.receivables.models import Invoice
 from store import on_account
 from store import services as sales
 from tests.credit.conftest import Books, breaks
+from tests.helpers import at_once
 
 pytestmark = pytest.mark.pg
 
@@ -30,35 +29,15 @@ def settings(settings: Any) -> Any:
 
 def race(books: Books) -> list[str]:
     """CLIENTS threads each sell one on account at once; what each got."""
-    db.close()
-    start = threading.Barrier(CLIENTS)
-    outcomes: list[str] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
 
-    def buyer() -> None:
+    def buyer(_: int) -> str:
         try:
-            start.wait()
-            try:
-                sales.sell_on_account(books.distributor.id, [(books.sku.id, 1)], channel="distributor")
-                outcome = "sold"
-            except CreditLimitExceeded:
-                outcome = "refused"
-            with lock:
-                outcomes.append(outcome)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            if not db.is_closed():
-                db.close()
+            sales.sell_on_account(books.distributor.id, [(books.sku.id, 1)], channel="distributor")
+        except CreditLimitExceeded:
+            return "refused"
+        return "sold"
 
-    threads = [threading.Thread(target=buyer) for _ in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert errors == []
-    return sorted(outcomes)
+    return at_once(CLIENTS, buyer)
 
 
 @pytest.mark.parametrize("run", [1, 2, 3])
