@@ -4,14 +4,13 @@ by a conditional UPDATE or a unique key in the database, never by a number read 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from backend.db import db
 from backend.errors import DomainError
+from tests.helpers import at_once
 from tests.store.conftest import checks_clean, top_up
 
 pytestmark = pytest.mark.pg
@@ -21,34 +20,15 @@ PARALLEL = 12
 
 def race(attempt: Callable[[int], Any]) -> list[str]:
     """Run attempt(i) on PARALLEL threads released together; returns 'ok' or the error code of each."""
-    outcomes: list[str] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-    start = threading.Barrier(PARALLEL)
 
-    def run(i: int) -> None:
+    def answer(i: int) -> str:
         try:
-            start.wait()
-            try:
-                attempt(i)
-                outcome = "ok"
-            except DomainError as exc:
-                outcome = exc.code
-            with lock:
-                outcomes.append(outcome)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            if not db.is_closed():
-                db.close()
+            attempt(i)
+        except DomainError as exc:
+            return exc.code
+        return "ok"
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(PARALLEL)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
-    return sorted(outcomes)
+    return at_once(PARALLEL, answer)
 
 
 @pytest.fixture
