@@ -8,6 +8,7 @@
  *   yc.me()                         the signed-in user (GET /api/auth/me, cached for the page)
  *   yc.canScan() / yc.scan(video)   read a barcode with the camera (BarcodeDetector), where offered
  *   yc.blobUrl(path)                an image the API serves behind the token, for an <img>
+ *   yc.download(path, filename)     a file the API serves behind the token (PDF, Excel), saved by the browser
  *
  * Answers: 2xx resolves with the parsed JSON (null for 204). 401 sends the browser to
  * /m/login?next=<this page>. 403 replaces the page with the refusal (无权限 Not allowed). Any other
@@ -251,6 +252,19 @@
     });
   }
 
+  // A link the browser saves, for a file only the token may fetch; failures are shown as a toast.
+  function download(path, filename) {
+    return blobUrl(path).then(function (url) {
+      var a = document.createElement("a");
+      a.href = url;
+      a.download = filename;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+    }).catch(function (e) { vant.showFailToast(messageOf(e)); });
+  }
+
   // --- the camera: barcodes through the browser's BarcodeDetector, where it has one ----------
 
   function canScan() {
@@ -316,6 +330,7 @@
     toLogin: toLogin,
     messageOf: messageOf,
     blobUrl: blobUrl,
+    download: download,
     canScan: canScan,
     scan: scan,
   };

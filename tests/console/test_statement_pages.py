@@ -58,6 +58,9 @@ def test_dispute_on_the_portal_resolve_as_staff_confirm_by_link(
     expect(page.locator(".yc-status")).to_contain_text("第2版")
     newer = Statement.get(Statement.supersedes == made.id)
     assert (newer.status, newer.closing_fen) == ("sent", 5650)
+    with page.expect_download() as saved:
+        page.get_by_role("button", name="Excel").click()
+    assert saved.value.suggested_filename == f"statement-{newer.id}.xlsx"
 
     page.goto(f"/m/s/{statements.link_token(newer.id)}")  # no login in between: the link is the key
     expect(page.locator(".yc-closing")).to_contain_text("¥56.50")
