@@ -53,7 +53,7 @@ def create_sandbox_app(
     app.register_blueprint(pay.bp)
     app.register_blueprint(control.bp)
     app.register_blueprint(payer.bp)
-    printer.install(app)  # a receipt printer that records what it is sent
+    printer.install(app, state.printed)  # a receipt printer that records what it is sent
     guard.protect(app, control_token or guard.new_token(), control.bp, payer.bp, printer.control_bp)
 
     def save() -> None:

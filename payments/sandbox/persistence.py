@@ -15,6 +15,7 @@ transactions and refunds.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import tempfile
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .credentials import SandboxCredentials, generate_credentials
+from .printer import Printed
 from .state import (
     DeliveryAttempt,
     Fault,
@@ -144,6 +146,15 @@ def _dump(state: SandboxState) -> dict[str, Any]:
         "notifications": [asdict(n) for n in state.notifications],
         "delivery_log": [asdict(a) for a in state.delivery_log],
         "faults": [asdict(f) for f in state.faults],
+        "printed": [
+            {
+                "printer": p.printer,
+                "via": p.via,
+                "job": p.job,
+                "data": base64.b64encode(p.data).decode("ascii"),
+            }
+            for p in state.printed
+        ],
     }
 
 
@@ -174,3 +185,8 @@ def _load(state: SandboxState, data: dict[str, Any]) -> None:
                 n.status = "pending"
         state.delivery_log = _records(DeliveryAttempt, data["delivery_log"])
         state.faults = _records(Fault, data["faults"])
+        # In place: the printer's log holds this list. Files saved before printing was kept have none.
+        state.printed[:] = [
+            Printed(p["printer"], p["via"], base64.b64decode(p["data"]), p.get("job", ""))
+            for p in data.get("printed", [])
+        ]

@@ -104,8 +104,9 @@ def printed_jobs() -> Any:
     return jsonify({"jobs": [p.as_json() for p in log_of(current_app).jobs]})
 
 
-def install(app: Flask) -> PrinterLog:
-    log = PrinterLog()
+def install(app: Flask, jobs: list[Printed] | None = None) -> PrinterLog:
+    """Mount the cloud printer; `jobs` is where it records (the sandbox state's, so it is saved)."""
+    log = PrinterLog() if jobs is None else PrinterLog(jobs=jobs)
     app.extensions[EXTENSION] = log
     app.register_blueprint(bp)
     app.register_blueprint(control_bp)

@@ -279,6 +279,9 @@ class SandboxState:
     delivery_log: list[DeliveryAttempt] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     slow_answers: list[SlowAnswer] = field(default_factory=list)
+    # What the sandbox's printers received (printer.Printed), kept here so the demo's saved state
+    # keeps the receipts printed before a restart.
+    printed: list[Any] = field(default_factory=list)
 
     _counter: int = 0
 

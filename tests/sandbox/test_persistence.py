@@ -175,3 +175,19 @@ def test_restoring_does_not_change_what_a_refused_payment_left(store: SandboxSto
         with pytest.raises(SandboxError, match="ORDERPAID"):
             again.approve(prepay_id, openid)  # paid before the restart: not twice
         assert len(again.state.notifications) == 1
+
+
+def test_printed_receipts_and_the_daily_cap_are_kept(store: SandboxStore) -> None:
+    import requests
+
+    credentials = store.credentials()
+    receipt = "小票 ¥28.25\n".encode("gb18030") + b"\x1dV\x00"  # text, then a cut
+    with running_sandbox(credentials, SandboxClock.frozen_at(MAY_FIRST_10AM), store=store) as first:
+        first.set_subscribe_quota(5)
+        answer = requests.post(first.printer_url, data=receipt, headers={"X-Print-Job": "7"}, timeout=5)
+        assert answer.status_code == 200
+    with running_sandbox(credentials, SandboxClock.frozen_at(MAY_FIRST_10AM), store=store) as second:
+        assert second.printed() == ["小票 ¥28.25\n\f"]
+        assert second.state.subscribe_daily_quota == 5
+        requests.post(second.printer_url, data=receipt, timeout=5)
+        assert len(second.printed()) == 2  # the log it records into is the one it restored
