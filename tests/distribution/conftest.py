@@ -102,3 +102,26 @@ def snapshot() -> dict[str, Any]:
 def unchanged() -> Any:
     """with unchanged(): <something that must be refused> -- lists, carts and ledgers as before."""
     return unchanged_by(snapshot)
+
+
+def post(client: Any, path: str, body: Any, headers: dict[str, str], key: str) -> Any:
+    return client.post(path, json=body, headers={**headers, "Idempotency-Key": key})
+
+
+def make_campaign(client: Any, trade: Trade, quota: int = 24) -> dict[str, Any]:
+    """The owner's spring campaign: grade A buys the red at ¥60.00 from 6 bottles, `quota` in all."""
+    made = post(
+        client,
+        "/api/campaigns",
+        {
+            "name": "春季智利干红 Spring red",
+            "policy": "每单限量，先到先得。Limited, first come first served.",
+            "grade_ids": [trade.grade_a.id],
+            "items": [{"sku_id": trade.red.id, "min_quantity": 6, "price_fen": 6000}],
+            "quotas": [{"sku_id": trade.red.id, "quota": quota}],
+        },
+        trade.owner,
+        "camp-1",
+    )
+    assert made.status_code == 201, made.json
+    return dict(made.json)

@@ -5,12 +5,9 @@ gives the stock and the campaign units back. Bad input changes nothing."""
 
 from __future__ import annotations
 
+from tests.distribution.conftest import make_campaign, post
 from tests.payments.conftest import checks_clean
 from tests.platform.test_errors import assert_error
-
-
-def _post(client, path, body, headers, key):
-    return client.post(path, json=body, headers={**headers, "Idempotency-Key": key})
 
 
 def _level(sku_id, warehouse_id):
@@ -20,39 +17,19 @@ def _level(sku_id, warehouse_id):
     return level.on_hand, level.reserved
 
 
-def _campaign(client, trade, quota=24):
-    made = _post(
-        client,
-        "/api/campaigns",
-        {
-            "name": "春季智利干红 Spring red",
-            "policy": "限量 Limited",
-            "grade_ids": [trade.grade_a.id],
-            "items": [{"sku_id": trade.red.id, "min_quantity": 6, "price_fen": 6000}],
-            "quotas": [{"sku_id": trade.red.id, "quota": quota}],
-        },
-        trade.owner,
-        "camp-1",
-    )
-    assert made.status_code == 201, made.json
-    return made.json
-
-
 def test_ask_the_owner_then_approve_puts_it_on_account(client, trade, distributor, unchanged):
     from backend.audit import AuditEntry
     from backend.kernel.models import Customer
     from backend.receivables.models import Invoice
 
     small = distributor("小酒行", grade=trade.grade_a, credit_limit_fen=10000)
-    campaign = _campaign(client, trade)
-    _post(
-        client, "/api/distributor/cart/items", {"sku_id": trade.red.id, "quantity": 6}, small.headers, "c-1"
-    )
+    campaign = make_campaign(client, trade)
+    post(client, "/api/distributor/cart/items", {"sku_id": trade.red.id, "quantity": 6}, small.headers, "c-1")
     with unchanged():
-        refused = _post(client, "/api/distributor/orders", {"pay_with": "on_account"}, small.headers, "o-1")
+        refused = post(client, "/api/distributor/orders", {"pay_with": "on_account"}, small.headers, "o-1")
         assert_error(refused, 409, "credit_limit_exceeded")
         assert_error(
-            _post(
+            post(
                 client,
                 "/api/distributor/orders",
                 {"pay_with": "wechat", "if_over_credit": "ask_owner"},
@@ -62,7 +39,7 @@ def test_ask_the_owner_then_approve_puts_it_on_account(client, trade, distributo
             422,
             "invalid_if_over_credit",
         )
-        bad = _post(
+        bad = post(
             client,
             "/api/distributor/orders",
             {"pay_with": "on_account", "if_over_credit": "override"},
@@ -71,7 +48,7 @@ def test_ask_the_owner_then_approve_puts_it_on_account(client, trade, distributo
         )
         assert bad.status_code == 422, bad.json
 
-    asked = _post(
+    asked = post(
         client,
         "/api/distributor/orders",
         {"pay_with": "on_account", "if_over_credit": "ask_owner", "credit_reason": "旺季备货"},
@@ -100,7 +77,7 @@ def test_ask_the_owner_then_approve_puts_it_on_account(client, trade, distributo
     ]
     # asking again for the same order is not possible: the cart is empty
     assert_error(
-        _post(
+        post(
             client,
             "/api/distributor/orders",
             {"pay_with": "on_account", "if_over_credit": "ask_owner"},
@@ -111,9 +88,9 @@ def test_ask_the_owner_then_approve_puts_it_on_account(client, trade, distributo
         "empty_cart",
     )
     with unchanged():
-        refused = _post(client, f"/api/approvals/{pending[0]['id']}/approve", {}, trade.staff, "a-0")
+        refused = post(client, f"/api/approvals/{pending[0]['id']}/approve", {}, trade.staff, "a-0")
         assert refused.status_code == 403, refused.json
-    approved = _post(
+    approved = post(
         client, f"/api/approvals/{pending[0]['id']}/approve", {"note": "老客户"}, trade.owner, "a-1"
     )
     assert approved.status_code == 200, approved.json
@@ -133,12 +110,12 @@ def test_rejection_cancels_and_gives_back_stock_and_campaign_units(client, trade
     from backend.ledger.models import JournalEntry
 
     small = distributor("小酒行", grade=trade.grade_a, credit_limit_fen=10000)
-    campaign = _campaign(client, trade)
-    _post(
+    campaign = make_campaign(client, trade)
+    post(
         client, "/api/distributor/cart/items", {"sku_id": trade.red.id, "quantity": 12}, small.headers, "c-1"
     )
     entries = JournalEntry.select().count()
-    order = _post(
+    order = post(
         client,
         "/api/distributor/orders",
         {"pay_with": "on_account", "if_over_credit": "ask_owner"},
@@ -149,11 +126,11 @@ def test_rejection_cancels_and_gives_back_stock_and_campaign_units(client, trade
     assert _level(trade.red.id, trade.main.id) == (120, 12)
     request = client.get("/api/approvals?kind=held_order_over_credit", headers=trade.owner).json["items"][0]
     assert_error(
-        _post(client, f"/api/approvals/{request['id']}/reject", {}, trade.owner, "r-0"),
+        post(client, f"/api/approvals/{request['id']}/reject", {}, trade.owner, "r-0"),
         422,
         "validation_failed",
     )
-    rejected = _post(
+    rejected = post(
         client, f"/api/approvals/{request['id']}/reject", {"note": "先付旧账"}, trade.owner, "r-1"
     )
     assert rejected.status_code == 200, rejected.json
@@ -168,8 +145,8 @@ def test_rejection_cancels_and_gives_back_stock_and_campaign_units(client, trade
 
 def test_within_the_limit_ask_owner_just_places_the_order(client, trade, distributor):
     a = distributor("甲酒行")
-    _post(client, "/api/distributor/cart/items", {"sku_id": trade.white.id, "quantity": 2}, a.headers, "c-1")
-    placed = _post(
+    post(client, "/api/distributor/cart/items", {"sku_id": trade.white.id, "quantity": 2}, a.headers, "c-1")
+    placed = post(
         client,
         "/api/distributor/orders",
         {"pay_with": "on_account", "if_over_credit": "ask_owner"},
@@ -188,10 +165,8 @@ def test_an_approved_order_takes_the_credit_paid_ahead_at_once(client, trade, di
 
     small = distributor("预付酒行", grade=trade.grade_a, credit_limit_fen=10000)
     on_account.collect(small.customer.id, 5000, "bank_transfer", "prepay-small", invoice_ids=[])
-    _post(
-        client, "/api/distributor/cart/items", {"sku_id": trade.red.id, "quantity": 6}, small.headers, "c-1"
-    )
-    asked = _post(
+    post(client, "/api/distributor/cart/items", {"sku_id": trade.red.id, "quantity": 6}, small.headers, "c-1")
+    asked = post(
         client,
         "/api/distributor/orders",
         {"pay_with": "on_account", "if_over_credit": "ask_owner"},
@@ -201,7 +176,7 @@ def test_an_approved_order_takes_the_credit_paid_ahead_at_once(client, trade, di
     assert (asked.status_code, asked.json["status"]) == (201, "awaiting_approval")
     total = asked.json["total_fen"]
     pending = client.get("/api/approvals?kind=held_order_over_credit", headers=trade.owner).json["items"]
-    approved = _post(client, f"/api/approvals/{pending[0]['id']}/approve", {}, trade.owner, "a-1")
+    approved = post(client, f"/api/approvals/{pending[0]['id']}/approve", {}, trade.owner, "a-1")
     assert approved.status_code == 200, approved.json
     invoice = Invoice.get(Invoice.order == asked.json["id"])
     assert (invoice.amount_fen, invoice.open_fen) == (total, total - 5000)

@@ -9,30 +9,9 @@ import threading
 
 import pytest
 
+from tests.distribution.conftest import make_campaign, post
 from tests.payments.conftest import checks_clean
 from tests.platform.test_errors import assert_error
-
-
-def _post(client, path, body, headers, key):
-    return client.post(path, json=body, headers={**headers, "Idempotency-Key": key})
-
-
-def _campaign(client, trade, quota=24):
-    made = _post(
-        client,
-        "/api/campaigns",
-        {
-            "name": "春季智利干红 Spring red",
-            "policy": "每单限量，先到先得。Limited, first come first served.",
-            "grade_ids": [trade.grade_a.id],
-            "items": [{"sku_id": trade.red.id, "min_quantity": 6, "price_fen": 6000}],
-            "quotas": [{"sku_id": trade.red.id, "quota": quota}],
-        },
-        trade.owner,
-        "camp-1",
-    )
-    assert made.status_code == 201, made.json
-    return made.json
 
 
 def test_a_campaign_prices_its_grades_and_its_stock_runs_out(
@@ -43,10 +22,10 @@ def test_a_campaign_prices_its_grades_and_its_stock_runs_out(
     a1 = distributor("甲一酒行", grade=trade.grade_a)
     a2 = distributor("甲二酒行", grade=trade.grade_a)
     b = distributor("乙酒行", grade=trade.grade_b)
-    campaign = _campaign(client, trade)
+    campaign = make_campaign(client, trade)
     assert campaign["stock"] == [{"sku_id": trade.red.id, "quota": 24, "taken": 0, "left": 24}]
 
-    order = _post(
+    order = post(
         client,
         "/api/orders",
         {"items": [{"sku_id": trade.red.id, "quantity": 18}], "on_account": True},
@@ -56,7 +35,7 @@ def test_a_campaign_prices_its_grades_and_its_stock_runs_out(
     assert order.status_code == 201, order.json
     assert order.json["lines"][0]["unit_price_fen"] == 6000
     with unchanged():
-        refused = _post(
+        refused = post(
             client,
             "/api/orders",
             {"items": [{"sku_id": trade.red.id, "quantity": 12}], "on_account": True},
@@ -65,7 +44,7 @@ def test_a_campaign_prices_its_grades_and_its_stock_runs_out(
         )
         error = assert_error(refused, 409, "campaign_sold_out")
         assert error["details"]["left"] == 6
-    b_order = _post(
+    b_order = post(
         client,
         "/api/orders",
         {"items": [{"sku_id": trade.red.id, "quantity": 12}], "on_account": True},
@@ -82,10 +61,10 @@ def test_a_campaign_prices_its_grades_and_its_stock_runs_out(
     for n, who in enumerate((a1, a2)):
         WechatIdentity.create(user=who.user_id, openid=f"openid-a{n}")
     wechat_sandbox.subscribe("openid-a0", "TPL_CAMPAIGN", 1)
-    pushed = _post(client, f"/api/campaigns/{campaign['id']}/push", {}, trade.owner, "push-1")
+    pushed = post(client, f"/api/campaigns/{campaign['id']}/push", {}, trade.owner, "push-1")
     assert pushed.json == {"campaign_id": campaign["id"], "queued": 2}
     drain_jobs()
-    again = _post(client, f"/api/campaigns/{campaign['id']}/push", {}, trade.owner, "push-2")
+    again = post(client, f"/api/campaigns/{campaign['id']}/push", {}, trade.owner, "push-2")
     assert again.json["queued"] == 0  # nobody gets it twice
     assert_error(client.get(f"/api/campaigns/{campaign['id']}", headers=b.headers), 404, "campaign_not_found")
     seen = client.get(f"/api/campaigns/{campaign['id']}", headers=a1.headers)
